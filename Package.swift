@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Firebreak",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "firebreak", targets: ["firebreak"])
+  ],
+  targets: [
+    // The hub: value types only, no I/O, no C.
+    .target(name: "NetfilterModel"),
+    // Text -> Model: lexer, parser, resolver, validator, canonical printer.
+    .target(name: "PolicyLanguage", dependencies: ["NetfilterModel"]),
+    // Model -> nft script text (the netlink half comes with native apply).
+    .target(name: "NFTablesBackend", dependencies: ["NetfilterModel"]),
+    // Model -> iptables-restore text.
+    .target(name: "IPTablesBackend", dependencies: ["NetfilterModel"]),
+    // The command line as a library, so argument parsing and commands are testable in-process.
+    .target(
+      name: "FirebreakCLI",
+      dependencies: ["NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend"]),
+    .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
+
+    .testTarget(name: "NetfilterModelTests", dependencies: ["NetfilterModel"]),
+    .testTarget(name: "PolicyLanguageTests", dependencies: ["PolicyLanguage", "NetfilterModel"]),
+    .testTarget(
+      name: "BackendTests",
+      dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"],
+      exclude: ["Golden"]),
+    .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
+    .testTarget(
+      name: "KernelTests",
+      dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"]),
+  ]
+)
