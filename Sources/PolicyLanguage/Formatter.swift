@@ -37,7 +37,7 @@ public struct Formatter {
         var text = render(line.tokens, depth: depth)
         var trailing = trivia.trailingComment
         // `type filter hook … priority …; policy drop;` is one line, as nft writes it.
-        if line.tokens.first?.isWord("type") == true {
+        if line.tokens.first?.isWord("type") == true && line.tokens.contains(where: { $0.isWord("hook") }) {
           text += ";"
           if i + 1 < nodes.count, case .line(let next) = nodes[i + 1],
             next.tokens.first?.isWord("policy") == true, next.trivia.leadingComments.isEmpty,
@@ -100,10 +100,22 @@ public struct Formatter {
     return s
   }
 
+  /// Single spaces between tokens, except: none before `,`; none after a `,` outside a set
+  /// (flag lists like `established,related`); none before `:PORT` glued to a `$VAR`.
   func join(_ tokens: [Token]) -> String {
     var s = ""
+    var depth = 0
     for (k, t) in tokens.enumerated() {
-      if k > 0 && !t.isPunct(",") && !t.isPunct(")") && !tokens[k - 1].isPunct("(") { s += " " }
+      if k > 0 {
+        let previous = tokens[k - 1]
+        let glued =
+          t.isPunct(",") || t.isPunct(")") || previous.isPunct("(")
+          || (previous.isPunct(",") && depth == 0)
+          || (t.isAttached && t.kind == .word && t.text.hasPrefix(":") && previous.kind == .variable)
+        if !glued { s += " " }
+      }
+      if t.isPunct("{") { depth += 1 }
+      if t.isPunct("}") { depth -= 1 }
       s += t.description
     }
     return s

@@ -124,6 +124,16 @@ public struct Lexer {
         }
       }
     }
+    // Mark tokens written directly after the previous one (`$HOST:80`), so fmt keeps them together.
+    var lineStarts = [0]
+    for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(offset + 1) }
+    for k in tokens.indices where k > 0 && tokens[k].kind != .newline && tokens[k - 1].kind != .newline {
+      let start = lineStarts[tokens[k].location.line - 1] + tokens[k].location.column - 1
+      if start > 0 {
+        let before = bytes[start - 1]
+        tokens[k].isAttached = before != UInt8(ascii: " ") && before != UInt8(ascii: "\t") && before != UInt8(ascii: "\r")
+      }
+    }
     return (tokens, diagnostics)
   }
 }

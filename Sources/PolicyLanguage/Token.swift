@@ -21,6 +21,8 @@ public struct Token: Hashable, Sendable, CustomStringConvertible {
   public var kind: Kind
   public var text: String
   public var location: SourceLocation
+  /// True when the token directly follows the previous one with no space (`$HOST:80`).
+  public var isAttached = false
 
   public init(_ kind: Kind, _ text: String, at location: SourceLocation) {
     self.kind = kind

@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+FIREBREAK = .build/release/firebreak
+LAB = Rules/lab.policy
+
+.PHONY: setup build demo test format lint clean
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product firebreak
+
+demo: build
+	@echo "== firebreak check $(LAB)"
+	$(FIREBREAK) check $(LAB)
+	@echo "== firebreak fmt --check Rules/*.policy"
+	$(FIREBREAK) fmt --check Rules/*.policy
+	@echo "== firebreak compile --backend nft $(LAB)"
+	$(FIREBREAK) compile --backend nft $(LAB)
+	@echo "== firebreak compile --backend iptables $(LAB)"
+	$(FIREBREAK) compile --backend iptables $(LAB)
+
+test: setup
+	$(SWIFT) test
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

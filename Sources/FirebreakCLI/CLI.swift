@@ -1,0 +1,89 @@
+import IPTablesBackend
+import NFTablesBackend
+import NetfilterModel
+import PolicyLanguage
+
+/// The `firebreak` command line: parses arguments, runs a subcommand, returns the exit status.
+/// Exit codes: 0 success, 1 `fmt --check` found a file to reformat, 2 bad usage or invalid input.
+public struct CLI {
+  let console: Console
+  let source: any PolicySource
+
+  public init(console: Console, source: any PolicySource = FileSource()) {
+    self.console = console
+    self.source = source
+  }
+
+  static let overview = """
+    firebreak: a netfilter rule manager — policy files to nftables and iptables.
+
+    Usage: firebreak COMMAND [OPTIONS] ARGS
+
+    Commands:
+      check POLICY...                          validate policy files; errors as file:line:col
+      fmt [--check] [--write] POLICY...        print policies in canonical form
+      compile [--backend nft|iptables] [--firewall NS] [--family ip|ip6] [-o FILE] POLICY
+                                               compile a policy to an nft script or iptables-restore input
+
+    Run 'firebreak COMMAND --help' for a command's options.
+    Exit status: 0 success, 1 fmt --check found differences, 2 bad usage or invalid input.
+    """
+
+  /// Runs `args` (without the program name).
+  public func run(_ args: [String]) -> Int32 {
+    guard let command = args.first else {
+      console.error(CLI.overview)
+      return 2
+    }
+    let rest = Array(args.dropFirst())
+    switch command {
+    case "-h", "--help", "help":
+      console.print(CLI.overview)
+      return 0
+    case "check": return runCommand(CheckCommand.self, rest)
+    case "fmt": return runCommand(FormatCommand.self, rest)
+    case "compile": return runCommand(CompileCommand.self, rest)
+    default:
+      console.error("firebreak: error: unknown command '\(command)' (try 'firebreak --help')")
+      return 2
+    }
+  }
+
+  func runCommand(_ command: any Command.Type, _ args: [String]) -> Int32 {
+    do {
+      let parsed = try Arguments(args, spec: command.spec)
+      if parsed.wantsHelp {
+        console.print(command.help)
+        return 0
+      }
+      return try command.init().run(parsed, self)
+    } catch let e as Arguments.UsageError {
+      console.error("firebreak: error: \(e.message) (try 'firebreak \(command.name) --help')")
+      return 2
+    } catch {
+      console.error("firebreak: error: \(error)")
+      return 2
+    }
+  }
+
+  /// Loads a policy, printing its diagnostics to stderr; nil when it has errors.
+  func load(_ path: String) -> Policy? {
+    var resolver = Resolver(source: source)
+    let (policy, diagnostics) = resolver.resolve(path: path)
+    report(diagnostics)
+    return policy
+  }
+
+  func report(_ diagnostics: [Diagnostic]) {
+    for d in diagnostics { console.error(d.description) }
+  }
+}
+
+/// One subcommand.
+protocol Command {
+  static var name: String { get }
+  static var spec: Arguments.Spec { get }
+  static var help: String { get }
+  init()
+  func run(_ args: Arguments, _ cli: CLI) throws -> Int32
+}

@@ -1,0 +1,85 @@
+import IPTablesBackend
+import NFTablesBackend
+import NetfilterModel
+import PolicyLanguage
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Golden files: `Golden/<case>.policy` compiles to `<case>.nft` and `<case>.iptables` (or to the
+/// errors the backend reports, one per line). Re-record with `UPDATE_GOLDEN=1 swift test`.
+@Suite struct GoldenTests {
+  static let directory: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    parts.removeLast()
+    return parts.joined(separator: "/") + "/Golden"
+  }()
+
+  static var cases: [String] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if name.hasSuffix(".policy") { names.append(String(name.dropLast(".policy".count))) }
+    }
+    return names.sorted()
+  }
+
+  @Test func thereAreGoldenCases() {
+    #expect(GoldenTests.cases.count >= 6)
+  }
+
+  @Test(arguments: GoldenTests.cases)
+  func nft(_ name: String) throws {
+    let policy = try load(name)
+    var text = ""
+    for fw in policy.firewalls {
+      do {
+        text += try NFTScript().compile(fw.ruleset, source: "\(name).policy (firewall \(fw.namespace))")
+      } catch let list as DiagnosticList {
+        text += list.diagnostics.map { "# error: \($0)" }.joined(separator: "\n") + "\n"
+      }
+    }
+    try compare(text, golden: "\(name).nft")
+  }
+
+  @Test(arguments: GoldenTests.cases)
+  func iptables(_ name: String) throws {
+    let policy = try load(name)
+    var text = ""
+    for fw in policy.firewalls {
+      do {
+        text += try IPTablesCompiler().compile(fw.ruleset).combined
+      } catch let list as DiagnosticList {
+        text += list.diagnostics.map { "# error: \($0)" }.joined(separator: "\n") + "\n"
+      }
+    }
+    try compare(text, golden: "\(name).iptables")
+  }
+
+  func load(_ name: String) throws -> Policy {
+    var resolver = Resolver(source: FileSource())
+    // Relative names keep absolute paths out of the golden files.
+    let (policy, diagnostics) = resolver.resolve(
+      path: "\(name).policy", text: try #require(FileSource().read("\(GoldenTests.directory)/\(name).policy")))
+    #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description))")
+    return try #require(policy)
+  }
+
+  func compare(_ actual: String, golden: String) throws {
+    let path = "\(GoldenTests.directory)/\(golden)"
+    if getenv("UPDATE_GOLDEN") != nil {
+      let f = try #require(fopen(path, "w"))
+      fputs(actual, f)
+      fclose(f)
+      return
+    }
+    let expected = try #require(FileSource().read(path), "missing golden file \(golden); record with UPDATE_GOLDEN=1")
+    #expect(actual == expected, "\(golden) differs; re-record with UPDATE_GOLDEN=1 if the change is intended")
+  }
+}
