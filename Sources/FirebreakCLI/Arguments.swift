@@ -21,6 +21,7 @@ public struct Arguments {
   /// A usage error, printed as one line.
   public struct UsageError: Error, Equatable, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
   }
 
