@@ -16,10 +16,12 @@ let package = Package(
     .target(name: "NFTablesBackend", dependencies: ["NetfilterModel"]),
     // Model -> iptables-restore text.
     .target(name: "IPTablesBackend", dependencies: ["NetfilterModel"]),
+    // Packet -> verdict with a trace: hook traversal, rule evaluation, conntrack, NAT, topology.
+    .target(name: "VerdictEngine", dependencies: ["NetfilterModel"]),
     // The command line as a library, so argument parsing and commands are testable in-process.
     .target(
       name: "FirebreakCLI",
-      dependencies: ["NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend"]),
+      dependencies: ["NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine"]),
     .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
 
     .testTarget(name: "NetfilterModelTests", dependencies: ["NetfilterModel"]),
@@ -28,6 +30,7 @@ let package = Package(
       name: "BackendTests",
       dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"],
       exclude: ["Golden"]),
+    .testTarget(name: "VerdictEngineTests", dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
     .testTarget(
       name: "KernelTests",

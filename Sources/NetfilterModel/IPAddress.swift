@@ -40,6 +40,16 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
   }
 
+  /// The next address, or nil after the last one.
+  public var successor: IPAddress? {
+    switch self {
+    case .v4(let v): return v == .max ? nil : .v4(v + 1)
+    case .v6(let hi, let lo):
+      if lo != .max { return .v6(hi, lo + 1) }
+      return hi == .max ? nil : .v6(hi + 1, 0)
+    }
+  }
+
   /// The address with all bits after `length` cleared.
   public func masked(to length: Int) -> IPAddress {
     switch self {

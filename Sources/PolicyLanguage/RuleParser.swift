@@ -102,7 +102,8 @@ struct RuleParser {
           if value & ~mask != 0 {
             throw Diagnostic.error("mark value 0x\(String(value, radix: 16)) has bits outside the mask 0x\(String(mask, radix: 16)); it can never match", at: start.location)
           }
-          return Match(.mark(value: value, mask: mask), negated: negated, location: start.location)
+          // An all-ones mask is no mask (nft lists `meta mark & 0xffffffff == 0x7` as `meta mark 0x7`).
+          return Match(.mark(value: value, mask: mask == .max ? nil : mask), negated: negated, location: start.location)
         }
         let negated = parseOperator()
         let value = try ValueParser.mark(try cursor.expectWord("a mark value"))

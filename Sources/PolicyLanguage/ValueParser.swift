@@ -83,7 +83,10 @@ enum ValueParser {
       throw fail("expected an interface name, found '\(token)'", token)
     }
     let pattern = InterfacePattern(parsing: token.text)
-    try checkInterfaceName(pattern.name, token, allowEmpty: pattern.isWildcard)
+    if pattern.isWildcard && pattern.name.isEmpty {
+      throw fail("'*' alone matches every interface (and nft refuses it); remove the match", token)
+    }
+    try checkInterfaceName(pattern.name, token)
     return pattern
   }
 

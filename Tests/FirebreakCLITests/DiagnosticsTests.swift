@@ -59,6 +59,7 @@ let badPolicies: [BadPolicy] = [
   BadPolicy(name: "empty port range", text: t + "    udp sport 2000-1000 accept" + end, expected: "4:15: port range 2000-1000 is empty: 2000 is above 1000"),
   BadPolicy(name: "interface name too long", text: t + "    iifname \"averyveryverylongname\" accept" + end, expected: "4:13: interface name 'averyveryverylongname' is 21 bytes; the kernel allows at most 15"),
   BadPolicy(name: "wildcard in the middle", text: t + "    oifname \"e*th\" accept" + end, expected: "4:13: '*' is only allowed at the end of an interface name ('veth*')"),
+  BadPolicy(name: "all-wildcard interface", text: t + "    iifname \"*\" accept" + end, expected: "4:13: '*' alone matches every interface (and nft refuses it); remove the match"),
   BadPolicy(name: "unknown ct state", text: t + "    ct state establised accept" + end, expected: "4:14: unknown conntrack state 'establised' (known: invalid, established, related, new, untracked)"),
   BadPolicy(name: "unknown icmp type", text: t + "    icmp type ping accept" + end, expected: "4:15: unknown icmp type 'ping' (e.g. echo-reply, destination-unreachable, source-quench)"),
   BadPolicy(name: "unknown protocol", text: t + "    meta l4proto tcpp accept" + end, expected: "4:18: unknown protocol 'tcpp' (use a name like tcp, udp, icmp or a number 0-255)"),

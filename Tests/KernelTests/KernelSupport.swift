@@ -106,11 +106,21 @@ enum Listing {
     return s.trimmingCharacters(in: .whitespaces)
   }
 
-  static func iptables(_ text: String) -> String {
-    text.split(separator: "\n")
-      .filter { !$0.hasPrefix("#") }
-      .map { $0.replacingOccurrences(of: #"\[\d+:\d+\]"#, with: "[0:0]", options: .regularExpression) }
-      .joined(separator: "\n")
+  /// iptables text as table name -> lines: iptables-legacy-save prints tables in reverse order
+  /// of creation, so only the contents of each table can be compared.
+  static func iptables(_ text: String) -> [String: [String]] {
+    var tables: [String: [String]] = [:]
+    var current: String?
+    for line in text.split(separator: "\n").map(String.init) where !line.hasPrefix("#") {
+      if line.hasPrefix("*") {
+        current = String(line.dropFirst())
+        tables[current!] = []
+        continue
+      }
+      guard let name = current else { continue }
+      tables[name]!.append(line.replacingOccurrences(of: #"\[\d+:\d+\]"#, with: "[0:0]", options: .regularExpression))
+    }
+    return tables
   }
 }
 

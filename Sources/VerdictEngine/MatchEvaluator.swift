@@ -1,0 +1,142 @@
+import NetfilterModel
+
+/// The result of testing a match: true, false, or unknown with the reason (never a guess).
+public enum Truth: Hashable, Sendable {
+  case yes
+  case no
+  case unknown(String)
+}
+
+/// What a match can see besides the packet: its table (named sets), hook and chain priority.
+struct MatchContext {
+  var table: Table
+  var hook: Hook
+  /// Priority of the base chain being run; below -200 conntrack has not run yet.
+  var priority: Int
+  /// Notes the evaluation adds (`limit` assumed fresh, …).
+  var assumptions: Set<String> = []
+}
+
+/// Evaluates model matches against a packet, as the kernel does.
+enum MatchEvaluator {
+  /// Conntrack's hook priority: chains before it see no conntrack entry (state invalid).
+  static let conntrackPriority = -200
+
+  static func evaluate(_ match: Match, _ packet: Packet, _ context: inout MatchContext) -> Truth {
+    // A match whose protocol dependency fails (an `ip saddr` on an IPv6 packet, a `tcp dport` on
+    // UDP) is false even when negated: nft adds a positive dependency, iptables emits the rule
+    // only in the family or with the `-p` it belongs to.
+    let raw = evaluatePositive(match.kind, packet, &context)
+    switch raw {
+    case .dependencyFailed: return .no
+    case .unknown(let why): return .unknown(why)
+    case .value(let v): return (v != match.negated) ? .yes : .no
+    }
+  }
+
+  enum Raw {
+    case value(Bool)
+    case dependencyFailed
+    case unknown(String)
+  }
+
+  static func evaluatePositive(_ kind: Match.Kind, _ packet: Packet, _ context: inout MatchContext) -> Raw {
+    switch kind {
+    case .address(let version, let direction, let operand):
+      guard packet.version == version else { return .dependencyFailed }
+      guard let address = direction == .source ? packet.source : packet.destination else {
+        return .unknown("the packet's source address was not given (--src)")
+      }
+      return .value(addresses(operand, context.table).contains { $0.contains(address) })
+
+    case .l4proto(let field, let operand):
+      switch field {
+      case .ipProtocol: if packet.version != .v4 { return .dependencyFailed }
+      case .ip6NextHeader: if packet.version != .v6 { return .dependencyFailed }
+      case .metaL4proto: if packet.kind == .arp { return .dependencyFailed }
+      }
+      guard let proto = packet.l4proto else { return .unknown("the packet's protocol was not given (--proto)") }
+      return .value(elements(operand, context.table, protos).contains(proto))
+
+    case .port(let proto, let direction, let operand):
+      guard packet.l4proto == proto.number else { return .dependencyFailed }
+      guard let port = direction == .source ? packet.sourcePort : packet.destinationPort else {
+        return .unknown("the packet's \(direction == .source ? "source" : "destination") port was not given (--\(direction == .source ? "sport" : "dport"))")
+      }
+      return .value(elements(operand, context.table, ports).contains { $0.contains(port) })
+
+    case .icmpType(let version, let operand), .icmpCode(let version, let operand):
+      guard packet.version == version, packet.l4proto == (version == .v4 ? 1 : 58) else { return .dependencyFailed }
+      let isType: Bool
+      if case .icmpType = kind { isType = true } else { isType = false }
+      guard let value = isType ? packet.icmpType : packet.icmpCode else {
+        return .unknown("the packet's icmp \(isType ? "type" : "code") was not given (--icmp-type)")
+      }
+      return .value(operand.inlineElements.contains(value))
+
+    case .interface(let direction, let operand):
+      let name = direction == .input ? packet.inputInterface : packet.outputInterface
+      let hookHasNone =
+        direction == .input ? [Hook.output].contains(context.hook) : [.prerouting, .input].contains(context.hook)
+      let value: String
+      if hookHasNone {
+        value = ""
+      } else if let name {
+        value = name
+      } else {
+        return .unknown("the packet's \(direction == .input ? "input" : "output") interface was not given (--\(direction == .input ? "iif" : "oif"))")
+      }
+      return .value(elements(operand, context.table, interfaces).contains { $0.matches(value) })
+
+    case .bridgePort(let direction, let pattern):
+      // Not bridged: the port is empty (xt_physdev); a positive test fails, a negated one holds.
+      let port = (direction == .input ? packet.bridgePortIn : packet.bridgePortOut) ?? ""
+      return .value(!port.isEmpty && pattern.matches(port))
+
+    case .ctState(let states):
+      let state: CTState = context.priority < conntrackPriority ? .invalid : packet.ctState
+      if context.priority < conntrackPriority {
+        context.assumptions.insert("conntrack has not run before priority -200: ct state is invalid there")
+      }
+      return .value(states.contains(state))
+
+    case .mark(let value, let mask):
+      return .value(packet.mark & (mask ?? UInt32.max) == value)
+
+    case .etherSource(let operand):
+      if [.output, .postrouting].contains(context.hook) { return .dependencyFailed }
+      guard let mac = packet.etherSource else {
+        return .unknown("the packet's source MAC was not given (--ether-src)")
+      }
+      return .value(elements(operand, context.table, macs).contains(mac))
+
+    case .tcpFlags(let value, let mask):
+      guard packet.l4proto == 6 else { return .dependencyFailed }
+      guard let flags = packet.tcpFlags else { return .unknown("the packet's TCP flags were not given (--tcp-flags)") }
+      return .value(flags.intersection(mask) == value)
+
+    case .limit(let limit):
+      context.assumptions.insert("limit: evaluated as the first packet on fresh state (the bucket is full)")
+      return .value(!limit.over)
+    }
+  }
+
+  static func addresses(_ operand: Operand<AddressElement>, _ table: Table) -> [AddressElement] {
+    elements(operand, table) { if case .address(let a) = $0 { return a } else { return nil } }
+  }
+
+  static func protos(_ e: SetElement) -> UInt8? { if case .proto(let p) = e { return p } else { return nil } }
+  static func ports(_ e: SetElement) -> PortRange? { if case .port(let p) = e { return p } else { return nil } }
+  static func interfaces(_ e: SetElement) -> InterfacePattern? {
+    if case .interface(let i) = e { return i } else { return nil }
+  }
+  static func macs(_ e: SetElement) -> MACAddress? { if case .ether(let m) = e { return m } else { return nil } }
+
+  static func elements<T>(_ operand: Operand<T>, _ table: Table, _ extract: (SetElement) -> T?) -> [T] {
+    switch operand {
+    case .single(let e): return [e]
+    case .set(let es): return es
+    case .named(let name): return (table.set(name)?.elements ?? []).compactMap(extract)
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import NetfilterModel
+
+/// What running one hook's base chains did to a packet.
+enum HookOutcome {
+  /// Every base chain let the packet through (NAT may have rewritten it).
+  case pass
+  case drop(Decision)
+  case reject(Decision)
+  case unknown(String)
+}
+
+/// Everything a run collects along the packet's path.
+struct RunState {
+  var trace: [TraceEntry] = []
+  var path: [String] = []
+  var rewrites: [Rewrite] = []
+  var assumptions: [String] = []
+  /// The last accept made by a rule, and the last made by a policy: an accepted packet is
+  /// reported as decided by the last rule that accepted it, else the last policy.
+  var lastRuleAccept: Decision?
+  var lastPolicyAccept: Decision?
+
+  mutating func assume(_ text: String) {
+    if !assumptions.contains(text) { assumptions.append(text) }
+  }
+}
+
+/// One namespace's ruleset, arranged for the hooks: every base chain of every table, in priority order.
+struct NamespaceFirewall {
+  /// Namespace name for traces, nil without topology.
+  let name: String?
+  let ruleset: Ruleset
+  /// Conntrack runs only once some rule needs it (a ct match, a nat chain or NAT target).
+  let conntrackEnabled: Bool
+
+  init(name: String?, ruleset: Ruleset) {
+    self.name = name
+    self.ruleset = ruleset
+    var needsConntrack = false
+    for table in ruleset.tables {
+      for chain in table.chains {
+        if chain.base?.type == .nat { needsConntrack = true }
+        for rule in chain.rules {
+          if rule.verdict?.isNAT == true { needsConntrack = true }
+          if rule.matches.contains(where: { if case .ctState = $0.kind { return true } else { return false } }) {
+            needsConntrack = true
+          }
+        }
+      }
+    }
+    conntrackEnabled = needsConntrack
+  }
+
+  struct HookedChain {
+    var table: Table
+    var chain: Chain
+    var base: BaseChain
+    /// Where the chain runs relative to other hooks' chains: nat chains run inside the NAT core's
+    /// hook at the fixed NAT priority (-100 on prerouting/output, 100 on input/postrouting).
+    var effectivePriority: Int
+  }
+
+  /// Base chains on `hook` that see packets of `kind`, in the order the kernel runs them.
+  func chains(on hook: Hook, for kind: Packet.Kind) -> [HookedChain] {
+    var result: [HookedChain] = []
+    for table in ruleset.tables {
+      let sees: Bool
+      switch (table.family, kind) {
+      case (.ip, .ipv4), (.ip6, .ipv6), (.inet, .ipv4), (.inet, .ipv6): sees = true
+      default: sees = false
+      }
+      guard sees else { continue }
+      for chain in table.chains {
+        guard let base = chain.base, base.hook == hook else { continue }
+        var priority = base.priority.value
+        if base.type == .nat {
+          priority = (hook == .prerouting || hook == .output) ? -100 : 100
+        }
+        result.append(HookedChain(table: table, chain: chain, base: base, effectivePriority: priority))
+      }
+    }
+    // Stable: equal priorities keep declaration order.
+    return result.enumerated().sorted { a, b in
+      let (pa, pb) = (a.element.effectivePriority, b.element.effectivePriority)
+      if pa != pb { return pa < pb }
+      let (qa, qb) = (a.element.base.priority.value, b.element.base.priority.value)
+      if qa != qb { return qa < qb }
+      return a.offset < b.offset
+    }.map(\.element)
+  }
+
+  /// Runs every base chain on `hook`, in priority order. A drop or reject is final; an accept
+  /// ends only its chain.
+  func run(
+    hook: Hook, packet: inout Packet, state: inout RunState, topology: NetworkContext? = nil
+  ) -> HookOutcome {
+    state.path.append(name.map { "\($0):\(hook.rawValue)" } ?? hook.rawValue)
+    var natDone = false
+    for hooked in chains(on: hook, for: packet.kind) {
+      if hooked.base.type == .nat {
+        // The NAT core consults nat chains only for the first packet of a connection, and stops
+        // at the first chain that set up a mapping.
+        if !conntrackEnabled || packet.ctState != .new || natDone { continue }
+      }
+      let outcome = ChainRunner(firewall: self, hooked: hooked, hook: hook, network: topology)
+        .run(&packet, &state)
+      switch outcome {
+      case .accept(let decision, let byRule):
+        if byRule { state.lastRuleAccept = decision } else { state.lastPolicyAccept = decision }
+      case .nat(let decision):
+        state.lastRuleAccept = decision
+        natDone = true
+      case .drop(let d): return .drop(d)
+      case .reject(let d): return .reject(d)
+      case .unknown(let why): return .unknown(why)
+      }
+    }
+    return .pass
+  }
+}
+
+/// Addresses the NAT targets need from the topology (masquerade, redirect).
+struct NetworkContext {
+  /// The primary address of an interface in this namespace, by version.
+  var addressOf: (String, IPVersion) -> IPAddress?
+}
