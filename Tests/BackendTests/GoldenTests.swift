@@ -83,3 +83,36 @@ import Glibc
     #expect(actual == expected, "\(golden) differs; re-record with UPDATE_GOLDEN=1 if the change is intended")
   }
 }
+
+/// Every example in `Rules/` must compile to both backends (the kernel round trip skips what a
+/// backend refuses, so this is where a refusal of an example fails).
+@Suite struct ExamplesCompileTests {
+  static let rules: [String] = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    parts.removeLast(3)
+    let dir = parts.joined(separator: "/") + "/Rules"
+    guard let d = opendir(dir) else { return [] }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let entry = readdir(d) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if name.hasSuffix(".policy") { names.append(dir + "/" + name) }
+    }
+    return names.sorted()
+  }()
+
+  @Test func thereAreExamples() { #expect(Self.rules.count >= 4) }
+
+  @Test(arguments: Self.rules)
+  func compilesToBothBackends(_ path: String) throws {
+    var resolver = Resolver(source: FileSource())
+    let (policy, diagnostics) = resolver.resolve(path: path)
+    #expect(diagnostics.isEmpty)
+    for fw in try #require(policy).firewalls {
+      #expect(throws: Never.self) { try NFTScript().compile(fw.ruleset) }
+      #expect(throws: Never.self) { try IPTablesCompiler().compile(fw.ruleset) }
+    }
+  }
+}
