@@ -10,7 +10,9 @@ public struct Arguments {
     /// Fewest and most positionals (`nil` = no limit).
     public var positionals: ClosedRange<Int>
     public var positionalName: String
-    public init(valued: Set<String> = [], switches: Set<String> = [], positionals: ClosedRange<Int>, positionalName: String) {
+    public init(
+      valued: Set<String> = [], switches: Set<String> = [], positionals: ClosedRange<Int>, positionalName: String
+    ) {
       self.valued = valued
       self.switches = switches
       self.positionals = positionals

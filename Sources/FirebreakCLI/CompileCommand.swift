@@ -7,7 +7,8 @@ import PolicyLanguage
 struct CompileCommand: Command {
   static let name = "compile"
   static let spec = Arguments.Spec(
-    valued: ["--backend", "--firewall", "--family", "-o", "--output"], positionals: 1...1, positionalName: "POLICY file")
+    valued: ["--backend", "--firewall", "--family", "-o", "--output"], positionals: 1...1, positionalName: "POLICY file"
+  )
   static let help = """
     Usage: firebreak compile [--backend nft|iptables] [--firewall NS] [--family ip|ip6] [-o FILE] POLICY
 
@@ -28,8 +29,12 @@ struct CompileCommand: Command {
     let backend = try args.choice("--backend", of: ["nft", "iptables"], default: "nft")
     let family = args.values["--family"]
     if let family {
-      guard backend == "iptables" else { throw Arguments.UsageError(message: "--family is only for --backend iptables") }
-      guard family == "ip" || family == "ip6" else { throw Arguments.UsageError(message: "--family must be ip or ip6, not '\(family)'") }
+      guard backend == "iptables" else {
+        throw Arguments.UsageError(message: "--family is only for --backend iptables")
+      }
+      guard family == "ip" || family == "ip6" else {
+        throw Arguments.UsageError(message: "--family must be ip or ip6, not '\(family)'")
+      }
     }
     let output = args.values["-o"] ?? args.values["--output"]
     let path = args.positionals[0]
@@ -38,13 +43,16 @@ struct CompileCommand: Command {
     if let wanted = args.values["--firewall"] {
       guard let fw = policy.firewall(wanted) else {
         let known = policy.firewalls.map(\.namespace).joined(separator: ", ")
-        cli.console.error("firebreak: error: \(path) has no firewall for namespace '\(wanted)' (it has: \(known.isEmpty ? "none" : known))")
+        cli.console.error(
+          "firebreak: error: \(path) has no firewall for namespace '\(wanted)' (it has: \(known.isEmpty ? "none" : known))"
+        )
         return 2
       }
       firewalls = [fw]
     }
     if firewalls.count > 1 && output != nil {
-      throw Arguments.UsageError(message: "\(path) has \(firewalls.count) firewalls; choose one with --firewall to write a file")
+      throw Arguments.UsageError(
+        message: "\(path) has \(firewalls.count) firewalls; choose one with --firewall to write a file")
     }
     let headed = firewalls.count > 1
     var texts: [(String, String?)] = []  // (main, ipv6 part for iptables -o)

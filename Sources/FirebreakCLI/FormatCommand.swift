@@ -4,7 +4,8 @@ import PolicyLanguage
 /// `firebreak fmt [--check] [--write] POLICY...`: canonical formatting.
 struct FormatCommand: Command {
   static let name = "fmt"
-  static let spec = Arguments.Spec(switches: ["--check", "--write", "-w"], positionals: 1...Int.max, positionalName: "POLICY file")
+  static let spec = Arguments.Spec(
+    switches: ["--check", "--write", "-w"], positionals: 1...Int.max, positionalName: "POLICY file")
   static let help = """
     Usage: firebreak fmt [--check | --write] POLICY...
 

@@ -26,12 +26,15 @@ public struct IPTablesCompiler {
     for table in ruleset.tables {
       guard table.family.isIP else {
         diagnostics.append(
-          .error("iptables backend does not support family \(table.family.rawValue); use --backend nft", at: table.location))
+          .error(
+            "iptables backend does not support family \(table.family.rawValue); use --backend nft", at: table.location))
         continue
       }
       guard let builtin = BuiltinTable.named(table.name) else {
         diagnostics.append(
-          .error("iptables has no table '\(table.name)' (only filter, nat, mangle, raw, security); use --backend nft", at: table.location))
+          .error(
+            "iptables has no table '\(table.name)' (only filter, nat, mangle, raw, security); use --backend nft",
+            at: table.location))
         continue
       }
       diagnostics += checkChains(table, builtin)
@@ -73,26 +76,36 @@ public struct IPTablesCompiler {
       guard builtin.hooks.contains(base.hook) else {
         let list = builtin.hooks.map(\.builtinChainName).joined(separator: " ")
         diagnostics.append(
-          .error("iptables table \(builtin.name) has no \(base.hook.rawValue) chain (only \(list)); use --backend nft", at: base.location))
+          .error(
+            "iptables table \(builtin.name) has no \(base.hook.rawValue) chain (only \(list)); use --backend nft",
+            at: base.location))
         continue
       }
       if chain.name != base.hook.builtinChainName {
         diagnostics.append(
-          .error("iptables builtin chains are named by their hook: rename '\(chain.name)' to '\(base.hook.builtinChainName)' or use --backend nft", at: chain.location))
+          .error(
+            "iptables builtin chains are named by their hook: rename '\(chain.name)' to '\(base.hook.builtinChainName)' or use --backend nft",
+            at: chain.location))
       }
       let types = builtin.chainTypes(on: base.hook)
       if !types.contains(base.type) {
         diagnostics.append(
-          .error("iptables \(builtin.name) \(base.hook.builtinChainName) is a chain of type \(types.map(\.rawValue).joined(separator: " or ")), not \(base.type.rawValue); use --backend nft", at: base.location))
+          .error(
+            "iptables \(builtin.name) \(base.hook.builtinChainName) is a chain of type \(types.map(\.rawValue).joined(separator: " or ")), not \(base.type.rawValue); use --backend nft",
+            at: base.location))
       }
       let priority = builtin.priority(on: base.hook)
       if base.priority.value != priority {
         diagnostics.append(
-          .error("iptables table \(builtin.name) runs at priority \(priority) on \(base.hook.rawValue); custom priority \(base.priority) needs --backend nft", at: base.location))
+          .error(
+            "iptables table \(builtin.name) runs at priority \(priority) on \(base.hook.rawValue); custom priority \(base.priority) needs --backend nft",
+            at: base.location))
       }
       if let other = hooksSeen[base.hook] {
         diagnostics.append(
-          .error("iptables has one \(base.hook.builtinChainName) chain per table; '\(chain.name)' and '\(other)' both hook \(base.hook.rawValue)", at: chain.location))
+          .error(
+            "iptables has one \(base.hook.builtinChainName) chain per table; '\(chain.name)' and '\(other)' both hook \(base.hook.rawValue)",
+            at: chain.location))
       }
       hooksSeen[base.hook] = chain.name
     }
@@ -103,7 +116,8 @@ public struct IPTablesCompiler {
   static func chainNameProblem(_ name: String) -> String? {
     if name.isEmpty { return "empty chain name" }
     if name.utf8.count > BuiltinTable.maximumChainNameLength {
-      return "iptables chain names have at most \(BuiltinTable.maximumChainNameLength) characters; '\(name)' has \(name.utf8.count)"
+      return
+        "iptables chain names have at most \(BuiltinTable.maximumChainNameLength) characters; '\(name)' has \(name.utf8.count)"
     }
     if BuiltinTable.builtinChainNames.contains(name) {
       return "'\(name)' is an iptables builtin chain name; a regular chain needs another name"
@@ -156,8 +170,10 @@ public struct IPTablesCompiler {
       for chain in table.chains {
         if let (_, other) = owners[chain.name], ownerIndex[chain.name] != index {
           diagnostics.append(
-            .error("chain '\(chain.name)' is also defined by table \(other.family.rawValue) \(other.name); both become iptables table \(builtin.name) for \(version == .v4 ? "IPv4" : "IPv6")", at: chain.location,
-                   notes: [.init("the other definition", at: other.chain(chain.name)?.location ?? other.location)]))
+            .error(
+              "chain '\(chain.name)' is also defined by table \(other.family.rawValue) \(other.name); both become iptables table \(builtin.name) for \(version == .v4 ? "IPv4" : "IPv6")",
+              at: chain.location,
+              notes: [.init("the other definition", at: other.chain(chain.name)?.location ?? other.location)]))
           continue
         }
         if owners[chain.name] == nil {

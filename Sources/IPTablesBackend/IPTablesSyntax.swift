@@ -5,9 +5,11 @@ enum IPTablesSyntax {
   /// A string as `xtables_save_string` prints it: bare when it is non-empty and only
   /// `[A-Za-z0-9_-]`, else in double quotes with `"`, `\` and `'` escaped by a backslash.
   static func quoted(_ text: String) -> String {
-    let bare = !text.isEmpty && text.unicodeScalars.allSatisfy { c in
-      (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
-    }
+    let bare =
+      !text.isEmpty
+      && text.unicodeScalars.allSatisfy { c in
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
+      }
     if bare { return text }
     var out = "\""
     for c in text {

@@ -76,7 +76,10 @@ struct RuleLine: Hashable, Sendable {
     case .module(let text):
       modules.append(.text(text))
     case .transport(let proto, let rank, let option, let fallback):
-      guard let index = modules.firstIndex(where: { if case .transport(proto, _) = $0 { return true } else { return false } }),
+      guard
+        let index = modules.firstIndex(where: {
+          if case .transport(proto, _) = $0 { return true } else { return false }
+        }),
         case .transport(_, var options) = modules[index]
       else {
         modules.append(.transport(proto, option.map { [rank: $0] } ?? [:]))

@@ -55,11 +55,15 @@ struct RuleTranslator {
     for (version, location, what) in required {
       let name = version == .v4 ? "IPv4" : "IPv6"
       if !table.family.ipVersions.contains(version) {
-        diagnostics.append(.error("'\(what)' is \(name)-only and cannot match in a \(table.family.rawValue) table", at: location))
+        diagnostics.append(
+          .error("'\(what)' is \(name)-only and cannot match in a \(table.family.rawValue) table", at: location))
         return ([], diagnostics)
       }
       if !versions.contains(version) {
-        diagnostics.append(.error("'\(what)' is \(name)-only but the rule also tests \(version == .v4 ? "IPv6" : "IPv4"); it can never match", at: location))
+        diagnostics.append(
+          .error(
+            "'\(what)' is \(name)-only but the rule also tests \(version == .v4 ? "IPv6" : "IPv4"); it can never match",
+            at: location))
         return ([], diagnostics)
       }
       versions = [version]
@@ -88,7 +92,9 @@ struct RuleTranslator {
     if case .reject(.tcpReset) = rule.verdict { implied.append((6, rule.verdictLocation, "tcp reset")) }
     if let first = implied.first, let clash = implied.first(where: { $0.0 != first.0 }) {
       diagnostics.append(
-        .error("this rule tests both \(first.2) and \(clash.2); a packet cannot be both, so the rule can never match", at: clash.1))
+        .error(
+          "this rule tests both \(first.2) and \(clash.2); a packet cannot be both, so the rule can never match",
+          at: clash.1))
     }
     let l4matches = rule.matches.filter { if case .l4proto = $0.kind { return true } else { return false } }
     if let proto = implied.first?.0 {
@@ -98,23 +104,29 @@ struct RuleTranslator {
         guard let values = resolve(operand, at: match.location, &diagnostics, extract: protoElement) else { continue }
         if values.contains(proto) == match.negated {
           diagnostics.append(
-            .error("this protocol match contradicts the rule's \(IPTablesSyntax.protocolName(proto)) test; the rule can never match", at: match.location))
+            .error(
+              "this protocol match contradicts the rule's \(IPTablesSyntax.protocolName(proto)) test; the rule can never match",
+              at: match.location))
         }
       }
       dimensions.append(Dimension(alternatives: [[.proto(proto, negated: false)]], disjoint: true))
     } else if let match = l4matches.first {
       if l4matches.count > 1 {
-        diagnostics.append(.error("iptables takes one protocol test (-p) per rule" + Self.suggestion, at: l4matches[1].location))
+        diagnostics.append(
+          .error("iptables takes one protocol test (-p) per rule" + Self.suggestion, at: l4matches[1].location))
       }
       if case .l4proto(let field, let operand) = match.kind {
         if field == .ip6NextHeader {
           diagnostics.append(nextHeaderError(match))
         } else if let values = resolve(operand, at: match.location, &diagnostics, extract: protoElement) {
           if values.contains(0) {
-            diagnostics.append(.error("iptables reads protocol 0 as 'every protocol' (-p all)" + Self.suggestion, at: match.location))
+            diagnostics.append(
+              .error("iptables reads protocol 0 as 'every protocol' (-p all)" + Self.suggestion, at: match.location))
           } else if match.negated {
             if values.count > 1 {
-              diagnostics.append(.error("iptables can negate only one protocol (! -p); split the set" + Self.suggestion, at: match.location))
+              diagnostics.append(
+                .error(
+                  "iptables can negate only one protocol (! -p); split the set" + Self.suggestion, at: match.location))
             } else if let p = values.first {
               dimensions.append(Dimension(alternatives: [[.proto(p, negated: true)]], disjoint: true))
             }
@@ -133,7 +145,9 @@ struct RuleTranslator {
       interfaceCount[direction, default: 0] += 1
       if interfaceCount[direction]! > 1 {
         diagnostics.append(
-          .error("iptables takes one \(direction == .input ? "-i" : "-o") per rule; combine the interface tests" + Self.suggestion, at: match.location))
+          .error(
+            "iptables takes one \(direction == .input ? "-i" : "-o") per rule; combine the interface tests"
+              + Self.suggestion, at: match.location))
       }
     }
 
@@ -142,21 +156,26 @@ struct RuleTranslator {
     for match in rule.matches {
       switch match.kind {
       case .address(_, let direction, let operand):
-        guard var elements = resolve(operand, at: match.location, &diagnostics, extract: addressElement) else { continue }
+        guard var elements = resolve(operand, at: match.location, &diagnostics, extract: addressElement) else {
+          continue
+        }
         // Overlapping and adjacent elements merge (as nft does for interval sets): the same
         // addresses, fewer rules, and pairwise disjoint so any verdict can be split exactly.
         if elements.allSatisfy({ $0.version == version }) { elements = NFTSyntax.mergedAddresses(elements).sorted() }
         if let wrong = elements.first(where: { $0.version != version }) {
-          diagnostics.append(.error("address \(wrong) is not an \(version == .v4 ? "IPv4" : "IPv6") address", at: match.location))
+          diagnostics.append(
+            .error("address \(wrong) is not an \(version == .v4 ? "IPv4" : "IPv6") address", at: match.location))
           continue
         }
         if match.negated {
           // not in {a, b} is "not a and not b": one rule with several tests.
-          dimensions.append(Dimension(alternatives: [elements.map { .address(direction, $0, negated: true) }], disjoint: true))
+          dimensions.append(
+            Dimension(alternatives: [elements.map { .address(direction, $0, negated: true) }], disjoint: true))
         } else {
           dimensions.append(
-            Dimension(alternatives: elements.map { [.address(direction, $0, negated: false)] },
-                      disjoint: Self.disjoint(elements.map { ($0.bounds.0, $0.bounds.1) })))
+            Dimension(
+              alternatives: elements.map { [.address(direction, $0, negated: false)] },
+              disjoint: Self.disjoint(elements.map { ($0.bounds.0, $0.bounds.1) })))
         }
 
       case .l4proto:
@@ -164,7 +183,9 @@ struct RuleTranslator {
       case .icmpCode(let v, _):
         // Folded into the type match; a code alone has no iptables form.
         if !rule.matches.contains(where: { if case .icmpType(v, _) = $0.kind { return true } else { return false } }) {
-          diagnostics.append(.error("the iptables icmp match tests a code only together with a type" + Self.suggestion, at: match.location))
+          diagnostics.append(
+            .error(
+              "the iptables icmp match tests a code only together with a type" + Self.suggestion, at: match.location))
         }
 
       case .port(let proto, let direction, let operand):
@@ -173,14 +194,19 @@ struct RuleTranslator {
 
       case .icmpType(let v, let operand):
         if sawICMPType {
-          diagnostics.append(.error("iptables can test one icmp type per rule; combine them into a set" + Self.suggestion, at: match.location))
+          diagnostics.append(
+            .error(
+              "iptables can test one icmp type per rule; combine them into a set" + Self.suggestion, at: match.location)
+          )
           continue
         }
         sawICMPType = true
         if let d = icmpDimension(v, operand, match, rule, &diagnostics) { dimensions.append(d) }
 
       case .interface(let direction, let operand):
-        guard let patterns = resolve(operand, at: match.location, &diagnostics, extract: interfaceElement) else { continue }
+        guard let patterns = resolve(operand, at: match.location, &diagnostics, extract: interfaceElement) else {
+          continue
+        }
         if let problem = patterns.lazy.compactMap({ Self.interfaceProblem($0) }).first {
           diagnostics.append(.error(problem, at: match.location))
           continue
@@ -189,7 +215,9 @@ struct RuleTranslator {
           let refused: Set<Hook> = direction == .input ? [.output, .postrouting] : [.prerouting, .input]
           if refused.contains(base.hook) {
             diagnostics.append(
-              .error("iptables refuses \(direction == .input ? "-i" : "-o") in the \(chain.name) chain: there is no \(direction == .input ? "input" : "output") interface there" + Self.suggestion, at: match.location))
+              .error(
+                "iptables refuses \(direction == .input ? "-i" : "-o") in the \(chain.name) chain: there is no \(direction == .input ? "input" : "output") interface there"
+                  + Self.suggestion, at: match.location))
             continue
           }
         }
@@ -199,10 +227,13 @@ struct RuleTranslator {
         }
         if match.negated {
           if patterns.count > 1 {
-            diagnostics.append(.error("iptables can negate only one interface (! -i); split the set" + Self.suggestion, at: match.location))
+            diagnostics.append(
+              .error(
+                "iptables can negate only one interface (! -i); split the set" + Self.suggestion, at: match.location))
           } else if let p = patterns.first {
             if p.isWildcard && p.name.isEmpty {
-              diagnostics.append(.error("'!= *' matches no interface name; the rule can never match", at: match.location))
+              diagnostics.append(
+                .error("'!= *' matches no interface name; the rule can never match", at: match.location))
             } else {
               dimensions.append(Dimension(alternatives: [[piece(p, true)]], disjoint: true))
             }
@@ -210,7 +241,8 @@ struct RuleTranslator {
         } else if patterns.count == 1 && patterns[0].isWildcard && patterns[0].name.isEmpty {
           continue  // `*` matches every name; iptables-save drops `-i +` as well
         } else {
-          dimensions.append(Dimension(alternatives: patterns.map { [piece($0, false)] }, disjoint: Self.disjointPatterns(patterns)))
+          dimensions.append(
+            Dimension(alternatives: patterns.map { [piece($0, false)] }, disjoint: Self.disjointPatterns(patterns)))
         }
 
       case .bridgePort(let direction, let pattern):
@@ -220,7 +252,8 @@ struct RuleTranslator {
         }
         if direction == .output && hooks.contains(.output) {
           diagnostics.append(
-            .error("the kernel refuses --physdev-out in chains reached from OUTPUT" + Self.suggestion, at: match.location))
+            .error(
+              "the kernel refuses --physdev-out in chains reached from OUTPUT" + Self.suggestion, at: match.location))
           continue
         }
         let option = direction == .input ? "--physdev-in" : "--physdev-out"
@@ -244,7 +277,9 @@ struct RuleTranslator {
         let allowed: Set<Hook> = [.prerouting, .input, .forward]
         if !hooks.isSubset(of: allowed) {
           diagnostics.append(
-            .error("the kernel allows the mac match only in chains reached from PREROUTING, INPUT or FORWARD" + Self.suggestion, at: match.location))
+            .error(
+              "the kernel allows the mac match only in chains reached from PREROUTING, INPUT or FORWARD"
+                + Self.suggestion, at: match.location))
           continue
         }
         guard let macs = resolve(operand, at: match.location, &diagnostics, extract: etherElement) else { continue }
@@ -257,13 +292,16 @@ struct RuleTranslator {
 
       case .tcpFlags(let value, let mask):
         if sawTCPFlags {
-          diagnostics.append(.error("iptables tests tcp flags once per rule; combine the flag tests" + Self.suggestion, at: match.location))
+          diagnostics.append(
+            .error(
+              "iptables tests tcp flags once per rule; combine the flag tests" + Self.suggestion, at: match.location))
           continue
         }
         sawTCPFlags = true
         let known = TCPFlags(IPTablesSyntax.tcpFlagNames.map(\.1))
         if !known.isSuperset(of: value.union(mask)) {
-          diagnostics.append(.error("the iptables tcp match cannot test the ecn and cwr flags" + Self.suggestion, at: match.location))
+          diagnostics.append(
+            .error("the iptables tcp match cannot test the ecn and cwr flags" + Self.suggestion, at: match.location))
           continue
         }
         let text = "--tcp-flags \(IPTablesSyntax.tcpFlags(mask)) \(IPTablesSyntax.tcpFlags(value))"
@@ -288,26 +326,39 @@ struct RuleTranslator {
     let hasLimit = rule.matches.contains { if case .limit = $0.kind { return true } else { return false } }
     if actions.count > 1 && hasLimit {
       diagnostics.append(
-        .error("iptables has one target per rule, so this rule would be split into \(actions.count) rules, each with its own limit bucket" + Self.suggestion, at: rule.location))
+        .error(
+          "iptables has one target per rule, so this rule would be split into \(actions.count) rules, each with its own limit bucket"
+            + Self.suggestion, at: rule.location))
     }
     if expansion > 1 && hasLimit {
       diagnostics.append(
-        .error("iptables has no anonymous sets, so this rule would be split into \(expansion) rules, each with its own limit bucket" + Self.suggestion, at: rule.location))
+        .error(
+          "iptables has no anonymous sets, so this rule would be split into \(expansion) rules, each with its own limit bucket"
+            + Self.suggestion, at: rule.location))
     }
     let terminal = rule.verdict?.isTerminal ?? false
     if !terminal && expansion > 1 && dimensions.contains(where: { !$0.disjoint && $0.alternatives.count > 1 }) {
       diagnostics.append(
-        .error("iptables has no anonymous sets; this rule becomes one rule per element, and with overlapping elements and no final verdict a packet would run its actions more than once" + Self.suggestion, at: rule.location))
+        .error(
+          "iptables has no anonymous sets; this rule becomes one rule per element, and with overlapping elements and no final verdict a packet would run its actions more than once"
+            + Self.suggestion, at: rule.location))
     }
     if expansion > Self.maximumExpansion {
-      diagnostics.append(.error("this rule would expand into \(expansion) iptables rules (more than \(Self.maximumExpansion))" + Self.suggestion, at: rule.location))
+      diagnostics.append(
+        .error(
+          "this rule would expand into \(expansion) iptables rules (more than \(Self.maximumExpansion))"
+            + Self.suggestion, at: rule.location))
     }
-    if let markIndex = rule.statements.firstIndex(where: { if case .setMark = $0.kind { return true } else { return false } }),
+    if let markIndex = rule.statements.firstIndex(where: {
+      if case .setMark = $0.kind { return true } else { return false }
+    }),
       rule.matches.contains(where: { if case .mark = $0.kind { return true } else { return false } }),
       actions.count > 1, actions.last?.0 != .statement(markIndex)
     {
       diagnostics.append(
-        .error("iptables splits this rule into one rule per action, and the rules after the mark is set would test the new mark" + Self.suggestion, at: rule.statements[markIndex].location))
+        .error(
+          "iptables splits this rule into one rule per action, and the rules after the mark is set would test the new mark"
+            + Self.suggestion, at: rule.statements[markIndex].location))
     }
 
     let comment = rule.comment.map { "\(rule.location.origin): \($0)" } ?? rule.location.origin
@@ -340,7 +391,9 @@ struct RuleTranslator {
       let withPorts: Set<UInt8> = [6, 17, 33, 132]
       if combination.contains(where: { !withPorts.contains($0.protocolNumber ?? 0) }) {
         diagnostics.append(
-          .error("iptables needs the rule to match tcp, udp, sctp or dccp to map ports (\(IPTablesSyntax.natPorts(ports)))", at: rule.verdictLocation))
+          .error(
+            "iptables needs the rule to match tcp, udp, sctp or dccp to map ports (\(IPTablesSyntax.natPorts(ports)))",
+            at: rule.verdictLocation))
         return ([], diagnostics)
       }
     }
@@ -370,10 +423,12 @@ struct RuleTranslator {
         var text = "-j LOG"
         if let prefix {
           if prefix.utf8.count > 29 {
-            diagnostics.append(.error("iptables log prefixes hold at most 29 bytes" + Self.suggestion, at: statement.location))
+            diagnostics.append(
+              .error("iptables log prefixes hold at most 29 bytes" + Self.suggestion, at: statement.location))
           }
           if prefix.contains(where: { $0.isNewline }) {
-            diagnostics.append(.error("iptables log prefixes cannot contain a line break" + Self.suggestion, at: statement.location))
+            diagnostics.append(
+              .error("iptables log prefixes cannot contain a line break" + Self.suggestion, at: statement.location))
           }
           text += " --log-prefix " + IPTablesSyntax.quoted(prefix)
         }
@@ -383,7 +438,9 @@ struct RuleTranslator {
         actions.append((.statement(index), "-j MARK --set-xmark \(IPTablesSyntax.hex(value))/0xffffffff"))
       }
     }
-    if let verdict = rule.verdict, let target = target(verdict, version: version, userChains: userChains, at: rule.verdictLocation, &diagnostics) {
+    if let verdict = rule.verdict,
+      let target = target(verdict, version: version, userChains: userChains, at: rule.verdictLocation, &diagnostics)
+    {
       actions.append((.verdict, target))
     }
     if actions.isEmpty { actions.append((.none, nil)) }
@@ -391,14 +448,16 @@ struct RuleTranslator {
   }
 
   /// The `-j`/`-g` text of a verdict; nil for `continue`.
-  func target(_ verdict: Verdict, version: IPVersion, userChains: Set<String>, at location: SourceLocation,
-              _ diagnostics: inout [Diagnostic]) -> String?
-  {
+  func target(
+    _ verdict: Verdict, version: IPVersion, userChains: Set<String>, at location: SourceLocation,
+    _ diagnostics: inout [Diagnostic]
+  ) -> String? {
     func requireHooks(_ allowed: Set<Hook>, _ what: String) {
       if !hooks.isSubset(of: allowed) {
         let names = BuiltinTable.all.flatMap(\.hooks).filter { allowed.contains($0) }
         let list = Hook.allCases.filter { names.contains($0) }.map(\.builtinChainName).joined(separator: ", ")
-        diagnostics.append(.error("the kernel allows \(what) only in chains reached from \(list)" + Self.suggestion, at: location))
+        diagnostics.append(
+          .error("the kernel allows \(what) only in chains reached from \(list)" + Self.suggestion, at: location))
       }
     }
     func requireNAT(_ what: String) {
@@ -410,7 +469,8 @@ struct RuleTranslator {
     case .accept: return "-j ACCEPT"
     case .drop:
       if builtin.name == "nat" {
-        diagnostics.append(.error("iptables refuses DROP in the nat table; drop in the filter table" + Self.suggestion, at: location))
+        diagnostics.append(
+          .error("iptables refuses DROP in the nat table; drop in the filter table" + Self.suggestion, at: location))
       }
       return "-j DROP"
     case .reject(let kind):
@@ -430,7 +490,10 @@ struct RuleTranslator {
       return "-j REJECT --reject-with \(with)"
     case .jump(let name), .goto(let name):
       if !userChains.contains(name) {
-        diagnostics.append(.error("no regular chain '\(name)' in this iptables table to \(verdict.isGoto ? "go to" : "jump to")", at: location))
+        diagnostics.append(
+          .error(
+            "no regular chain '\(name)' in this iptables table to \(verdict.isGoto ? "go to" : "jump to")", at: location
+          ))
       }
       return (verdict.isGoto ? "-g " : "-j ") + name
     case .return: return "-j RETURN"
@@ -472,11 +535,15 @@ struct RuleTranslator {
   }
 
   func nextHeaderError(_ match: Match) -> Diagnostic {
-    .error("'ip6 nexthdr' tests the first extension header, ip6tables -p the transport protocol; write 'meta l4proto'" + Self.suggestion, at: match.location)
+    .error(
+      "'ip6 nexthdr' tests the first extension header, ip6tables -p the transport protocol; write 'meta l4proto'"
+        + Self.suggestion, at: match.location)
   }
 
   /// `-m tcp --dport 22`, or `-m multiport --dports …` (15 ports per match, a range counts 2).
-  func portDimension(_ proto: TransportProtocol, _ direction: Direction, _ ranges: [PortRange], negated: Bool, isSet: Bool) -> Dimension {
+  func portDimension(
+    _ proto: TransportProtocol, _ direction: Direction, _ ranges: [PortRange], negated: Bool, isSet: Bool
+  ) -> Dimension {
     let not = negated ? "! " : ""
     let unique = Array(Set(ranges)).sorted()
     if unique.count == 1 || !isSet, let range = unique.first {
@@ -485,10 +552,14 @@ struct RuleTranslator {
       let rank = direction == .source ? 0 : 1
       if range.first == 0 && range.last == .max {
         // Every port: nothing to test (iptables-save drops the option, and drops `!` with it).
-        return negated ? Dimension(alternatives: [], disjoint: true) : fixed(.transport(proto, rank: rank, option: nil, fallback: nil))
+        return negated
+          ? Dimension(alternatives: [], disjoint: true)
+          : fixed(.transport(proto, rank: rank, option: nil, fallback: nil))
       }
-      let multiport = "-m multiport \(not)\(direction == .source ? "--sports" : "--dports") \(IPTablesSyntax.ports(range))"
-      return fixed(.transport(proto, rank: rank, option: "\(not)\(option) \(IPTablesSyntax.ports(range))", fallback: multiport))
+      let multiport =
+        "-m multiport \(not)\(direction == .source ? "--sports" : "--dports") \(IPTablesSyntax.ports(range))"
+      return fixed(
+        .transport(proto, rank: rank, option: "\(not)\(option) \(IPTablesSyntax.ports(range))", fallback: multiport))
     }
     var chunks: [[PortRange]] = [[]]
     var used = 0
@@ -511,23 +582,29 @@ struct RuleTranslator {
   }
 
   /// `-m icmp --icmp-type 3/1` (with an `icmp code` match of the same rule folded in).
-  func icmpDimension(_ version: IPVersion, _ operand: Operand<UInt8>, _ match: Match, _ rule: Rule,
-                     _ diagnostics: inout [Diagnostic]) -> Dimension?
-  {
-    let codeMatches = rule.matches.filter { if case .icmpCode(version, _) = $0.kind { return true } else { return false } }
+  func icmpDimension(
+    _ version: IPVersion, _ operand: Operand<UInt8>, _ match: Match, _ rule: Rule,
+    _ diagnostics: inout [Diagnostic]
+  ) -> Dimension? {
+    let codeMatches = rule.matches.filter {
+      if case .icmpCode(version, _) = $0.kind { return true } else { return false }
+    }
     if codeMatches.count > 1 {
-      diagnostics.append(.error("iptables can test one icmp type and code per rule; combine them" + Self.suggestion, at: match.location))
+      diagnostics.append(
+        .error("iptables can test one icmp type and code per rule; combine them" + Self.suggestion, at: match.location))
       return nil
     }
     guard let types = resolveInline(operand, at: match.location, &diagnostics) else { return nil }
     if version == .v4 && types.contains(255) {
-      diagnostics.append(.error("the iptables icmp match reads type 255 as 'any type'" + Self.suggestion, at: match.location))
+      diagnostics.append(
+        .error("the iptables icmp match reads type 255 as 'any type'" + Self.suggestion, at: match.location))
       return nil
     }
     var codes: [UInt8?] = [nil]
     if let codeMatch = codeMatches.first, case .icmpCode(_, let codeOperand) = codeMatch.kind {
       if codeMatch.negated || match.negated {
-        diagnostics.append(.error("iptables cannot negate an icmp type together with a code" + Self.suggestion, at: codeMatch.location))
+        diagnostics.append(
+          .error("iptables cannot negate an icmp type together with a code" + Self.suggestion, at: codeMatch.location))
         return nil
       }
       guard let values = resolveInline(codeOperand, at: codeMatch.location, &diagnostics) else { return nil }
@@ -548,11 +625,13 @@ struct RuleTranslator {
   /// The `--limit` options, when the rate survives `iptables-save` unchanged.
   func limitText(_ limit: RateLimit, _ match: Match, _ diagnostics: inout [Diagnostic]) -> String? {
     if limit.over {
-      diagnostics.append(.error("the iptables limit match cannot express 'limit rate over'" + Self.suggestion, at: match.location))
+      diagnostics.append(
+        .error("the iptables limit match cannot express 'limit rate over'" + Self.suggestion, at: match.location))
       return nil
     }
     if limit.quantity == .bytes {
-      diagnostics.append(.error("the iptables limit match counts packets, not bytes" + Self.suggestion, at: match.location))
+      diagnostics.append(
+        .error("the iptables limit match counts packets, not bytes" + Self.suggestion, at: match.location))
       return nil
     }
     // iptables keeps the period between packets in 1/10000 s, truncated as libxt_limit does;
@@ -562,7 +641,9 @@ struct RuleTranslator {
     let period = limit.rate == 0 ? 0 : total / limit.rate
     guard period >= 1, period <= UInt64(UInt32.max) else {
       diagnostics.append(
-        .error("the iptables limit match takes rates from 1/day to 10000/second, not \(limit.rate)/\(limit.unit.rawValue)" + Self.suggestion, at: match.location))
+        .error(
+          "the iptables limit match takes rates from 1/day to 10000/second, not \(limit.rate)/\(limit.unit.rawValue)"
+            + Self.suggestion, at: match.location))
       return nil
     }
     let printed = IPTablesSyntax.limitRate(period: period)
@@ -570,7 +651,9 @@ struct RuleTranslator {
       IPTablesSyntax.limitScale * printed.unitSeconds / printed.count == period
     else {
       diagnostics.append(
-        .error("iptables would keep \(limit.rate)/\(limit.unit.rawValue) as \(printed.text), a different rate" + Self.suggestion, at: match.location))
+        .error(
+          "iptables would keep \(limit.rate)/\(limit.unit.rawValue) as \(printed.text), a different rate"
+            + Self.suggestion, at: match.location))
       return nil
     }
     var text = "-m limit --limit \(printed.text)"
@@ -583,7 +666,9 @@ struct RuleTranslator {
     // per second, at most 38400 for common HZ) overflows 32 bits: about 31 hours of packets.
     if period * UInt64(burst) / IPTablesSyntax.limitScale * 38400 > UInt64(UInt32.max) {
       diagnostics.append(
-        .error("the kernel's limit match refuses a burst of \(burst) at \(limit.rate)/\(limit.unit.rawValue): the bucket would hold more than about 31 hours of packets" + Self.suggestion, at: match.location))
+        .error(
+          "the kernel's limit match refuses a burst of \(burst) at \(limit.rate)/\(limit.unit.rawValue): the bucket would hold more than about 31 hours of packets"
+            + Self.suggestion, at: match.location))
       return nil
     }
     if burst != RateLimit.defaultBurst { text += " --limit-burst \(burst)" }
@@ -593,9 +678,10 @@ struct RuleTranslator {
   // MARK: - Sets
 
   /// The elements of an operand, named sets looked up in the table; nil after a diagnostic.
-  func resolve<T>(_ operand: Operand<T>, at location: SourceLocation, _ diagnostics: inout [Diagnostic],
-                  extract: (SetElement) -> T?) -> [T]?
-  {
+  func resolve<T>(
+    _ operand: Operand<T>, at location: SourceLocation, _ diagnostics: inout [Diagnostic],
+    extract: (SetElement) -> T?
+  ) -> [T]? {
     guard case .named(let name) = operand else {
       var seen = Set<T>()
       return operand.inlineElements.filter { seen.insert($0).inserted }
@@ -615,18 +701,25 @@ struct RuleTranslator {
     return values
   }
 
-  func resolveInline(_ operand: Operand<UInt8>, at location: SourceLocation, _ diagnostics: inout [Diagnostic]) -> [UInt8]? {
+  func resolveInline(_ operand: Operand<UInt8>, at location: SourceLocation, _ diagnostics: inout [Diagnostic])
+    -> [UInt8]?
+  {
     if case .named(let name) = operand {
-      diagnostics.append(.error("named set '\(name)' cannot hold icmp types or codes here" + Self.suggestion, at: location))
+      diagnostics.append(
+        .error("named set '\(name)' cannot hold icmp types or codes here" + Self.suggestion, at: location))
       return nil
     }
     return operand.inlineElements
   }
 
-  func addressElement(_ e: SetElement) -> AddressElement? { if case .address(let a) = e { return a } else { return nil } }
+  func addressElement(_ e: SetElement) -> AddressElement? {
+    if case .address(let a) = e { return a } else { return nil }
+  }
   func portElement(_ e: SetElement) -> PortRange? { if case .port(let p) = e { return p } else { return nil } }
   func protoElement(_ e: SetElement) -> UInt8? { if case .proto(let p) = e { return p } else { return nil } }
-  func interfaceElement(_ e: SetElement) -> InterfacePattern? { if case .interface(let i) = e { return i } else { return nil } }
+  func interfaceElement(_ e: SetElement) -> InterfacePattern? {
+    if case .interface(let i) = e { return i } else { return nil }
+  }
   func etherElement(_ e: SetElement) -> MACAddress? { if case .ether(let m) = e { return m } else { return nil } }
 
   /// Why iptables cannot take this interface name, if it cannot.
@@ -636,7 +729,8 @@ struct RuleTranslator {
     }
     if !pattern.isWildcard && pattern.name.isEmpty { return "empty interface name" }
     if !pattern.isWildcard && pattern.name.hasSuffix("+") {
-      return "iptables reads a trailing '+' as a wildcard, so it cannot match the name '\(pattern.name)' exactly" + suggestion
+      return "iptables reads a trailing '+' as a wildcard, so it cannot match the name '\(pattern.name)' exactly"
+        + suggestion
     }
     if pattern.name.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" }) {
       return "iptables-restore cannot read the interface name '\(pattern.name)'" + suggestion

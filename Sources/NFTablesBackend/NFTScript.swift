@@ -14,7 +14,9 @@ public struct NFTScript {
     for table in ruleset.tables {
       if !table.family.isIP {
         diagnostics.append(
-          .error("the nft backend of Firebreak supports the ip, ip6 and inet families; \(table.family.rawValue) tables are not supported yet", at: table.location))
+          .error(
+            "the nft backend of Firebreak supports the ip, ip6 and inet families; \(table.family.rawValue) tables are not supported yet",
+            at: table.location))
         continue
       }
       for chain in table.chains {
@@ -110,4 +112,3 @@ public struct NFTScript {
   }
 
 }
-

@@ -33,7 +33,8 @@ public struct Topology: Hashable, Sendable {
     }
     for v in veths {
       result.append(
-        InterfaceSpec(name: v.name, namespace: v.namespace, kind: .veth(peer: v.peer), master: v.master, location: v.location))
+        InterfaceSpec(
+          name: v.name, namespace: v.namespace, kind: .veth(peer: v.peer), master: v.master, location: v.location))
       result.append(
         InterfaceSpec(
           name: v.peer, namespace: v.peerNamespace, kind: .veth(peer: v.name), master: v.peerMaster,

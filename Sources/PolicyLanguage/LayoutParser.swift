@@ -96,7 +96,8 @@ public struct LayoutParser {
     if let opener {
       diagnostics.append(
         .error(
-          "expected '}' before end of file", at: SourceLocation(file: file, line: (tokens.last?.location.line ?? 1), column: 1),
+          "expected '}' before end of file",
+          at: SourceLocation(file: file, line: (tokens.last?.location.line ?? 1), column: 1),
           notes: [.init("to close the block opened here", at: opener.location)]))
     }
     if let openingComment, var first = nodes.first {

@@ -131,7 +131,8 @@ public struct Lexer {
       let start = lineStarts[tokens[k].location.line - 1] + tokens[k].location.column - 1
       if start > 0 {
         let before = bytes[start - 1]
-        tokens[k].isAttached = before != UInt8(ascii: " ") && before != UInt8(ascii: "\t") && before != UInt8(ascii: "\r")
+        tokens[k].isAttached =
+          before != UInt8(ascii: " ") && before != UInt8(ascii: "\t") && before != UInt8(ascii: "\r")
       }
     }
     return (tokens, diagnostics)

@@ -9,7 +9,9 @@ extension Resolver {
     }
     if let earlier = topologyLocation {
       diagnostics.append(
-        .error("topology is already declared", at: keyword.location, notes: [.init("previous declaration is here", at: earlier)]))
+        .error(
+          "topology is already declared", at: keyword.location,
+          notes: [.init("previous declaration is here", at: earlier)]))
       return
     }
     topologyLocation = keyword.location
@@ -93,7 +95,8 @@ extension Resolver {
             throw Diagnostic.error("a route needs 'via GATEWAY' or 'dev DEVICE'", at: first.location)
           }
           if ns == nil && device == nil {
-            throw Diagnostic.error("a route needs 'in NAMESPACE' or 'dev DEVICE' to know where it goes", at: first.location)
+            throw Diagnostic.error(
+              "a route needs 'in NAMESPACE' or 'dev DEVICE' to know where it goes", at: first.location)
           }
           topo.routes.append(
             RouteSpec(
@@ -107,14 +110,19 @@ extension Resolver {
             !key.text.contains("/"), !key.text.contains("..")
           else {
             throw Diagnostic.error(
-              "'\(key.text)' is not a network sysctl (net.…); only per-namespace net.* keys can be set", at: key.location)
+              "'\(key.text)' is not a network sysctl (net.…); only per-namespace net.* keys can be set",
+              at: key.location)
           }
-          guard c.accept(punct: "=") else { throw Diagnostic.error("expected '=' after the sysctl key", at: c.location) }
+          guard c.accept(punct: "=") else {
+            throw Diagnostic.error("expected '=' after the sysctl key", at: c.location)
+          }
           let value = try c.expectName("a value")
-          topo.sysctls.append(SysctlSpec(namespace: ns.text, key: key.text, value: value.text, location: first.location))
+          topo.sysctls.append(
+            SysctlSpec(namespace: ns.text, key: key.text, value: value.text, location: first.location))
         default:
           throw Diagnostic.error(
-            "expected namespace, bridge, veth, address, route or sysctl in topology, found '\(first)'", at: first.location)
+            "expected namespace, bridge, veth, address, route or sysctl in topology, found '\(first)'",
+            at: first.location)
         }
         if let extra = c.peek { throw Diagnostic.error("unexpected '\(extra)'", at: extra.location) }
       } catch let d as Diagnostic {
@@ -147,7 +155,8 @@ extension Resolver {
 
   func namespaceName(_ c: inout TokenCursor) throws -> Token {
     let t = try c.expectName("a namespace name")
-    let ok = !t.text.isEmpty && t.text.utf8.count <= 64 && t.text != "." && t.text != ".."
+    let ok =
+      !t.text.isEmpty && t.text.utf8.count <= 64 && t.text != "." && t.text != ".."
       && t.text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
     if !ok {
       throw Diagnostic.error(
@@ -199,7 +208,9 @@ struct TopologyValidator {
     for ns in topology.namespaces {
       if let earlier = namespaces[ns.name] {
         diagnostics.append(
-          .error("namespace '\(ns.name)' is already declared", at: ns.location, notes: [.init("previous declaration is here", at: earlier)]))
+          .error(
+            "namespace '\(ns.name)' is already declared", at: ns.location,
+            notes: [.init("previous declaration is here", at: earlier)]))
       } else {
         namespaces[ns.name] = ns.location
       }
@@ -226,7 +237,8 @@ struct TopologyValidator {
       guard let master = i.master else { continue }
       guard let bridge = interfaces[i.namespace + "/" + master], bridge.kind == .bridge else {
         diagnostics.append(
-          .error("master '\(master)' of '\(i.name)' is not a bridge declared in namespace '\(i.namespace)'", at: i.location))
+          .error(
+            "master '\(master)' of '\(i.name)' is not a bridge declared in namespace '\(i.namespace)'", at: i.location))
         continue
       }
     }
@@ -234,13 +246,15 @@ struct TopologyValidator {
       checkNamespace(a.namespace, a.location)
       if interfaces[a.namespace + "/" + a.device] == nil && a.device != "lo" {
         diagnostics.append(
-          .error("address on interface '\(a.device)', which namespace '\(a.namespace)' does not declare", at: a.location))
+          .error(
+            "address on interface '\(a.device)', which namespace '\(a.namespace)' does not declare", at: a.location))
       }
     }
     for r in topology.routes {
       checkNamespace(r.namespace, r.location)
       if let d = r.device, interfaces[r.namespace + "/" + d] == nil && d != "lo" {
-        diagnostics.append(.error("route via interface '\(d)', which namespace '\(r.namespace)' does not declare", at: r.location))
+        diagnostics.append(
+          .error("route via interface '\(d)', which namespace '\(r.namespace)' does not declare", at: r.location))
       }
     }
     for s in topology.sysctls { checkNamespace(s.namespace, s.location) }

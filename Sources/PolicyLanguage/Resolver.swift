@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NetfilterModel
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Reads policy files from somewhere: the disk in the CLI, a dictionary in tests.
 public protocol PolicySource {
@@ -104,7 +105,8 @@ public struct Resolver {
       case "define":
         let name = try cursor.expectWord("a name after 'define'")
         guard cursor.accept(punct: "=") else {
-          throw Diagnostic.error("expected '=' after 'define \(name.text)'\(cursor.foundDescription)", at: cursor.location)
+          throw Diagnostic.error(
+            "expected '=' after 'define \(name.text)'\(cursor.foundDescription)", at: cursor.location)
         }
         let value = Array(line.tokens[cursor.index...])
         if value.isEmpty { throw Diagnostic.error("expected a value after '='", at: cursor.location) }
@@ -233,7 +235,10 @@ public struct Resolver {
       var table = Table(family: family, name: name.text, location: block.header[0].location)
       for child in block.children {
         guard case .block(let b) = child else {
-          diagnostics.append(.error("expected a chain or set block inside a table, found '\(child.firstToken)'", at: child.firstToken.location))
+          diagnostics.append(
+            .error(
+              "expected a chain or set block inside a table, found '\(child.firstToken)'", at: child.firstToken.location
+            ))
           continue
         }
         switch b.header[0].text {
@@ -260,7 +265,8 @@ public struct Resolver {
             }
           }
         default:
-          diagnostics.append(.error("'\(b.header[0].text)' block is not allowed inside a table", at: b.header[0].location))
+          diagnostics.append(
+            .error("'\(b.header[0].text)' block is not allowed inside a table", at: b.header[0].location))
         }
       }
       return table
@@ -273,7 +279,8 @@ public struct Resolver {
   func checkObjectName(_ name: Token, what: String) throws {
     if name.text.isEmpty { throw Diagnostic.error("empty \(what) name", at: name.location) }
     if name.text.utf8.count > 255 {
-      throw Diagnostic.error("\(what) name is \(name.text.utf8.count) bytes; the kernel allows at most 255", at: name.location)
+      throw Diagnostic.error(
+        "\(what) name is \(name.text.utf8.count) bytes; the kernel allows at most 255", at: name.location)
     }
   }
 
@@ -295,7 +302,8 @@ public struct Resolver {
     var policy: ChainPolicy = .accept
     for child in block.children {
       guard case .line(let line) = child else {
-        diagnostics.append(.error("'\(child.firstToken.text)' block is not allowed inside a chain", at: child.firstToken.location))
+        diagnostics.append(
+          .error("'\(child.firstToken.text)' block is not allowed inside a chain", at: child.firstToken.location))
         continue
       }
       do {
@@ -304,7 +312,9 @@ public struct Resolver {
         if first.isWord("type") {
           if base != nil || !chain.rules.isEmpty {
             throw Diagnostic.error(
-              base != nil ? "chain '\(name.text)' already has a type line" : "the 'type … hook …' line must come before the rules",
+              base != nil
+                ? "chain '\(name.text)' already has a type line"
+                : "the 'type … hook …' line must come before the rules",
               at: first.location)
           }
           base = try parseBaseChainHeader(tokens)
@@ -333,7 +343,8 @@ public struct Resolver {
       chain.kind = .base(base)
     } else if let policyToken {
       diagnostics.append(
-        .error("policy is only allowed in a base chain (one with 'type … hook … priority …')", at: policyToken.location))
+        .error("policy is only allowed in a base chain (one with 'type … hook … priority …')", at: policyToken.location)
+      )
     }
     return chain
   }
@@ -350,7 +361,8 @@ public struct Resolver {
     let hookToken = try c.expectWord("a hook")
     guard let hook = Hook(rawValue: hookToken.text) else {
       throw Diagnostic.error(
-        "unknown hook '\(hookToken.text)' (\(Hook.allCases.map(\.rawValue).joined(separator: ", ")))", at: hookToken.location)
+        "unknown hook '\(hookToken.text)' (\(Hook.allCases.map(\.rawValue).joined(separator: ", ")))",
+        at: hookToken.location)
     }
     var device: String?
     if c.accept(word: "device") {
@@ -377,7 +389,9 @@ public struct Resolver {
       throw Diagnostic.error(
         "bad priority '\(p.text)': a number or raw, mangle, dstnat, filter, security, srcnat", at: p.location)
     }
-    if let extra = c.peek { throw Diagnostic.error("unexpected '\(extra)' in the chain's type line", at: extra.location) }
+    if let extra = c.peek {
+      throw Diagnostic.error("unexpected '\(extra)' in the chain's type line", at: extra.location)
+    }
     return BaseChain(type: type, hook: hook, priority: priority, device: device, location: start.location)
   }
 
@@ -406,7 +420,8 @@ public struct Resolver {
           let t = try c.expectWord("a set type")
           guard let st = SetType(rawValue: t.text) else {
             throw Diagnostic.error(
-              "unknown set type '\(t.text)' (\(SetType.allCases.map(\.rawValue).joined(separator: ", ")))", at: t.location)
+              "unknown set type '\(t.text)' (\(SetType.allCases.map(\.rawValue).joined(separator: ", ")))",
+              at: t.location)
           }
           if st == .ipv6Address && family == .ip || st == .ipv4Address && family == .ip6 {
             throw Diagnostic.error("set type \(st.rawValue) does not fit an \(family.rawValue) table", at: t.location)

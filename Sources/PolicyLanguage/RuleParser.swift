@@ -44,7 +44,8 @@ struct RuleParser {
     }
     if let extra = cursor.peek {
       let after = rule.verdict != nil ? "the verdict" : "the comment"
-      throw Diagnostic.error("unexpected '\(extra)' after \(after); only comment \"…\" may follow a verdict", at: extra.location)
+      throw Diagnostic.error(
+        "unexpected '\(extra)' after \(after); only comment \"…\" may follow a verdict", at: extra.location)
     }
     return rule
   }
@@ -86,7 +87,8 @@ struct RuleParser {
       switch field.text {
       case "l4proto":
         let negated = parseOperator()
-        return Match(.l4proto(.metaL4proto, try parseOperand(ValueParser.proto)), negated: negated, location: start.location)
+        return Match(
+          .l4proto(.metaL4proto, try parseOperand(ValueParser.proto)), negated: negated, location: start.location)
       case "mark":
         if cursor.accept(punct: "&") {
           let mask = try ValueParser.mark(try cursor.expectWord("a mask"))
@@ -96,11 +98,14 @@ struct RuleParser {
           } else if cursor.accept(punct: "!=") {
             negated = true
           } else {
-            throw Diagnostic.error("expected '==' or '!=' after the mask\(cursor.foundDescription)", at: cursor.location)
+            throw Diagnostic.error(
+              "expected '==' or '!=' after the mask\(cursor.foundDescription)", at: cursor.location)
           }
           let value = try ValueParser.mark(try cursor.expectWord("a mark value"))
           if value & ~mask != 0 {
-            throw Diagnostic.error("mark value 0x\(String(value, radix: 16)) has bits outside the mask 0x\(String(mask, radix: 16)); it can never match", at: start.location)
+            throw Diagnostic.error(
+              "mark value 0x\(String(value, radix: 16)) has bits outside the mask 0x\(String(mask, radix: 16)); it can never match",
+              at: start.location)
           }
           // An all-ones mask is no mask (nft lists `meta mark & 0xffffffff == 0x7` as `meta mark 0x7`).
           return Match(.mark(value: value, mask: mask == .max ? nil : mask), negated: negated, location: start.location)
@@ -118,7 +123,9 @@ struct RuleParser {
       case "sport", "dport":
         let negated = parseOperator()
         let operand = try parseOperand(ValueParser.portRange)
-        return Match(.port(proto, field.text == "sport" ? .source : .destination, operand), negated: negated, location: start.location)
+        return Match(
+          .port(proto, field.text == "sport" ? .source : .destination, operand), negated: negated,
+          location: start.location)
       case "flags" where proto == .tcp:
         return try parseTCPFlags(start)
       default:
@@ -130,16 +137,21 @@ struct RuleParser {
       let negated = parseOperator()
       switch field.text {
       case "type":
-        return Match(.icmpType(version, try parseOperand { try ValueParser.icmpType($0, version) }), negated: negated, location: start.location)
+        return Match(
+          .icmpType(version, try parseOperand { try ValueParser.icmpType($0, version) }), negated: negated,
+          location: start.location)
       case "code":
-        return Match(.icmpCode(version, try parseOperand { try ValueParser.icmpCode($0, version) }), negated: negated, location: start.location)
+        return Match(
+          .icmpCode(version, try parseOperand { try ValueParser.icmpCode($0, version) }), negated: negated,
+          location: start.location)
       default:
         throw Diagnostic.error("unknown field '\(keyword.text) \(field.text)'", at: field.location)
       }
     case "iifname", "oifname":
       let negated = parseOperator()
       let operand = try parseOperand(ValueParser.interface)
-      return Match(.interface(keyword.text == "iifname" ? .input : .output, operand), negated: negated, location: start.location)
+      return Match(
+        .interface(keyword.text == "iifname" ? .input : .output, operand), negated: negated, location: start.location)
     case "physdev":
       let way = try cursor.expectWord("'in' or 'out'")
       guard way.text == "in" || way.text == "out" else {
@@ -239,7 +251,8 @@ struct RuleParser {
       mask = try flagList(&cursor)
     }
     if !value.isSubset(of: mask) {
-      throw Diagnostic.error("flags \(value) are not all inside the mask \(mask); the match could never hold", at: start.location)
+      throw Diagnostic.error(
+        "flags \(value) are not all inside the mask \(mask); the match could never hold", at: start.location)
     }
     return Match(.tcpFlags(value: value, mask: mask), negated: negated, location: start.location)
   }
@@ -309,7 +322,8 @@ struct RuleParser {
         if cursor.accept(word: "prefix") {
           let p = try cursor.expectName("a quoted prefix")
           if p.text.utf8.count > 127 {
-            throw Diagnostic.error("log prefix is \(p.text.utf8.count) bytes; the kernel allows at most 127", at: p.location)
+            throw Diagnostic.error(
+              "log prefix is \(p.text.utf8.count) bytes; the kernel allows at most 127", at: p.location)
           }
           prefix = p.text
         } else if cursor.accept(word: "level") {
@@ -362,20 +376,27 @@ struct RuleParser {
           if family == .ip6 {
             throw Diagnostic.error("'reject with icmp' in an ip6 table; use icmpv6", at: kind.location)
           }
-          guard let c = ICMPRejectCode(rawValue: code.text) else { throw unknownCode(code, ICMPRejectCode.allCases.map(\.rawValue)) }
+          guard let c = ICMPRejectCode(rawValue: code.text) else {
+            throw unknownCode(code, ICMPRejectCode.allCases.map(\.rawValue))
+          }
           return .reject(.icmp(c))
         case "icmpv6":
           if family == .ip {
             throw Diagnostic.error("'reject with icmpv6' in an ip table; use icmp", at: kind.location)
           }
-          guard let c = ICMPv6RejectCode(rawValue: code.text) else { throw unknownCode(code, ICMPv6RejectCode.allCases.map(\.rawValue)) }
+          guard let c = ICMPv6RejectCode(rawValue: code.text) else {
+            throw unknownCode(code, ICMPv6RejectCode.allCases.map(\.rawValue))
+          }
           return .reject(.icmpv6(c))
         default:
-          guard let c = ICMPxRejectCode(rawValue: code.text) else { throw unknownCode(code, ICMPxRejectCode.allCases.map(\.rawValue)) }
+          guard let c = ICMPxRejectCode(rawValue: code.text) else {
+            throw unknownCode(code, ICMPxRejectCode.allCases.map(\.rawValue))
+          }
           return .reject(.icmpx(c))
         }
       default:
-        throw Diagnostic.error("expected icmp, icmpv6, icmpx or tcp after 'reject with', found '\(kind)'", at: kind.location)
+        throw Diagnostic.error(
+          "expected icmp, icmpv6, icmpx or tcp after 'reject with', found '\(kind)'", at: kind.location)
       }
     case "snat", "dnat":
       _ = cursor.next()
@@ -392,10 +413,13 @@ struct RuleParser {
       }
       let dest = try ValueParser.natDestination(addressToken)
       if let version, version != dest.version {
-        throw Diagnostic.error("'\(t.text) \(version == .v4 ? "ip" : "ip6")' with an \(dest.version == .v4 ? "IPv4" : "IPv6") address", at: t.location)
+        throw Diagnostic.error(
+          "'\(t.text) \(version == .v4 ? "ip" : "ip6")' with an \(dest.version == .v4 ? "IPv4" : "IPv6") address",
+          at: t.location)
       }
       if family == .ip && dest.version == .v6 || family == .ip6 && dest.version == .v4 {
-        throw Diagnostic.error("\(dest.version == .v6 ? "IPv6" : "IPv4") NAT address in an \(family.rawValue) table", at: t.location)
+        throw Diagnostic.error(
+          "\(dest.version == .v6 ? "IPv6" : "IPv4") NAT address in an \(family.rawValue) table", at: t.location)
       }
       return t.text == "snat" ? .snat(dest) : .dnat(dest)
     case "masquerade", "redirect":

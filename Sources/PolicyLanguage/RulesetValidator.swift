@@ -28,7 +28,10 @@ public struct RulesetValidator {
       guard let base = chain.base else { continue }
       if table.family.isIP {
         if base.hook == .ingress && table.family != .inet {
-          diagnostics.append(.error("hook ingress is not available in an \(table.family.rawValue) table (use inet or netdev with a device)", at: base.location))
+          diagnostics.append(
+            .error(
+              "hook ingress is not available in an \(table.family.rawValue) table (use inet or netdev with a device)",
+              at: base.location))
         }
         if base.hook == .ingress && base.device == nil {
           diagnostics.append(.error("an ingress chain needs 'device NAME'", at: base.location))
@@ -41,7 +44,9 @@ public struct RulesetValidator {
         }
         if base.type == .nat && base.priority.value <= -200 {
           diagnostics.append(
-            .error("a nat chain needs a priority above -200 (conntrack runs at -200); \(base.priority.value) is refused by the kernel", at: base.location))
+            .error(
+              "a nat chain needs a priority above -200 (conntrack runs at -200); \(base.priority.value) is refused by the kernel",
+              at: base.location))
         }
       }
       if base.device != nil && base.hook != .ingress {
@@ -55,11 +60,17 @@ public struct RulesetValidator {
       for rule in chain.rules {
         guard let target = rule.verdict?.targetChain else { continue }
         guard let dest = chainsByName[target] else {
-          diagnostics.append(.error("\(verb(rule)) to unknown chain '\(target)' in table \(table.family.rawValue) \(table.name)", at: rule.verdictLocation))
+          diagnostics.append(
+            .error(
+              "\(verb(rule)) to unknown chain '\(target)' in table \(table.family.rawValue) \(table.name)",
+              at: rule.verdictLocation))
           continue
         }
         if dest.base != nil {
-          diagnostics.append(.error("cannot \(verb(rule)) to base chain '\(target)'; only regular chains can be jump targets", at: rule.verdictLocation))
+          diagnostics.append(
+            .error(
+              "cannot \(verb(rule)) to base chain '\(target)'; only regular chains can be jump targets",
+              at: rule.verdictLocation))
           continue
         }
         edges[chain.name, default: []].append((target, rule.verdictLocation))
@@ -138,17 +149,22 @@ public struct RulesetValidator {
               "'\(version == .v4 ? "ip" : "ip6")' match in an \(family.rawValue) table, which never sees \(version == .v4 ? "IPv4" : "IPv6")",
               at: match.location))
         }
-        diagnostics += checkSet(operand, in: table, accepts: [version == .v4 ? .ipv4Address : .ipv6Address], at: match.location)
+        diagnostics += checkSet(
+          operand, in: table, accepts: [version == .v4 ? .ipv4Address : .ipv6Address], at: match.location)
       case .l4proto(let field, let operand):
         if field == .ipProtocol && family == .ip6 || field == .ip6NextHeader && family == .ip {
-          diagnostics.append(.error("'\(field == .ipProtocol ? "ip protocol" : "ip6 nexthdr")' in an \(family.rawValue) table", at: match.location))
+          diagnostics.append(
+            .error(
+              "'\(field == .ipProtocol ? "ip protocol" : "ip6 nexthdr")' in an \(family.rawValue) table",
+              at: match.location))
         }
         diagnostics += checkSet(operand, in: table, accepts: [.inetProto], at: match.location)
       case .port(_, _, let operand):
         diagnostics += checkSet(operand, in: table, accepts: [.inetService], at: match.location)
       case .icmpType(let version, _), .icmpCode(let version, _):
         if !family.ipVersions.contains(version) {
-          diagnostics.append(.error("'\(version == .v4 ? "icmp" : "icmpv6")' match in an \(family.rawValue) table", at: match.location))
+          diagnostics.append(
+            .error("'\(version == .v4 ? "icmp" : "icmpv6")' match in an \(family.rawValue) table", at: match.location))
         }
       case .interface(_, let operand):
         diagnostics += checkSet(operand, in: table, accepts: [.interfaceName], at: match.location)
@@ -177,18 +193,29 @@ public struct RulesetValidator {
     case .reject(let kind):
       for c in contexts where ![.prerouting, .input, .forward, .output].contains(c.hook) || c.type != .filter {
         diagnostics.append(
-          .error("reject is only allowed in filter chains on prerouting, input, forward and output; this rule is reached from a \(c.type.rawValue) chain on \(c.hook.rawValue)", at: at))
+          .error(
+            "reject is only allowed in filter chains on prerouting, input, forward and output; this rule is reached from a \(c.type.rawValue) chain on \(c.hook.rawValue)",
+            at: at))
         break
       }
       if kind == .tcpReset && !matchesOnlyTCP(rule) {
-        diagnostics.append(.error("'reject with tcp reset' needs the rule to match TCP only (add 'meta l4proto tcp' or a 'tcp' match)", at: at))
+        diagnostics.append(
+          .error(
+            "'reject with tcp reset' needs the rule to match TCP only (add 'meta l4proto tcp' or a 'tcp' match)", at: at
+          ))
       }
       if case .icmpx = kind, family != .inet {
         diagnostics.append(.error("'reject with icmpx' is only for inet tables; use icmp or icmpv6", at: at))
       }
     case .snat, .masquerade, .dnat, .redirect:
       let source: Bool
-      if case .snat = verdict { source = true } else if case .masquerade = verdict { source = true } else { source = false }
+      if case .snat = verdict {
+        source = true
+      } else if case .masquerade = verdict {
+        source = true
+      } else {
+        source = false
+      }
       let allowed: [Hook] = source ? [.postrouting, .input] : [.prerouting, .output]
       let name = natName(verdict)
       for c in contexts where c.type != .nat || !allowed.contains(c.hook) {
@@ -199,7 +226,9 @@ public struct RulesetValidator {
         break
       }
       if natPorts(verdict) != nil && !matchesOnlyTCPOrUDP(rule) {
-        diagnostics.append(.error("\(name) to a port needs the rule to match tcp or udp (add 'meta l4proto tcp' or a port match)", at: at))
+        diagnostics.append(
+          .error(
+            "\(name) to a port needs the rule to match tcp or udp (add 'meta l4proto tcp' or a port match)", at: at))
       }
       if case .snat(let d) = verdict, !family.ipVersions.contains(d.version) {
         diagnostics.append(.error("NAT address family does not fit the table", at: at))
@@ -256,7 +285,9 @@ public struct RulesetValidator {
     return p.isSubset(of: [6, 17])
   }
 
-  func checkSet<T>(_ operand: Operand<T>, in table: Table, accepts: [SetType], at location: SourceLocation) -> [Diagnostic] {
+  func checkSet<T>(_ operand: Operand<T>, in table: Table, accepts: [SetType], at location: SourceLocation)
+    -> [Diagnostic]
+  {
     guard case .named(let name) = operand else { return [] }
     guard let set = table.set(name) else {
       return [.error("unknown set '@\(name)' in table \(table.family.rawValue) \(table.name)", at: location)]

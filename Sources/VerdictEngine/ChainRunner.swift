@@ -70,7 +70,9 @@ struct ChainRunner {
           break
         }
         if case .unknown(let why) = t {
-          truth = .unknown("rule \"\(text)\" in chain \(table.family.rawValue) \(table.name) \(current.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)")
+          truth = .unknown(
+            "rule \"\(text)\" in chain \(table.family.rawValue) \(table.name) \(current.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)"
+          )
           // Keep looking: a later false match still makes the rule false.
           continue
         }
@@ -179,7 +181,8 @@ struct ChainRunner {
         }
         packet.source = address
       } else {
-        state.assume("masquerade: the output interface's address is not known without a topology; the source is shown unchanged")
+        state.assume(
+          "masquerade: the output interface's address is not known without a topology; the source is shown unchanged")
       }
       if let ports { packet.sourcePort = ports.first }
       return record("source \(before) -> \(endpoint(packet.source, packet.sourcePort)) (masquerade)", &state)
@@ -191,10 +194,13 @@ struct ChainRunner {
       } else if let network, let iif = packet.inputInterface, let a = network.addressOf(iif, version) {
         packet.destination = a
       } else {
-        state.assume("redirect: the input interface's address is not known without a topology; the destination address is shown unchanged")
+        state.assume(
+          "redirect: the input interface's address is not known without a topology; the destination address is shown unchanged"
+        )
       }
       if let ports { packet.destinationPort = ports.first }
-      return record("destination \(before) -> \(endpoint(packet.destination, packet.destinationPort)) (redirect)", &state)
+      return record(
+        "destination \(before) -> \(endpoint(packet.destination, packet.destinationPort)) (redirect)", &state)
     default:
       return .failure("not a NAT verdict")
     }

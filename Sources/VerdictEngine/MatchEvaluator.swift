@@ -61,7 +61,9 @@ enum MatchEvaluator {
     case .port(let proto, let direction, let operand):
       guard packet.l4proto == proto.number else { return .dependencyFailed }
       guard let port = direction == .source ? packet.sourcePort : packet.destinationPort else {
-        return .unknown("the packet's \(direction == .source ? "source" : "destination") port was not given (--\(direction == .source ? "sport" : "dport"))")
+        return .unknown(
+          "the packet's \(direction == .source ? "source" : "destination") port was not given (--\(direction == .source ? "sport" : "dport"))"
+        )
       }
       return .value(elements(operand, context.table, ports).contains { $0.contains(port) })
 
@@ -84,7 +86,9 @@ enum MatchEvaluator {
       } else if let name {
         value = name
       } else {
-        return .unknown("the packet's \(direction == .input ? "input" : "output") interface was not given (--\(direction == .input ? "iif" : "oif"))")
+        return .unknown(
+          "the packet's \(direction == .input ? "input" : "output") interface was not given (--\(direction == .input ? "iif" : "oif"))"
+        )
       }
       return .value(elements(operand, context.table, interfaces).contains { $0.matches(value) })
 

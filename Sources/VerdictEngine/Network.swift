@@ -37,7 +37,8 @@ struct Network {
       interfaces[ns] = ["lo": Interface(name: "lo", namespace: ns, kind: .loopback, addresses: loopback)]
     }
     for b in topology.bridges {
-      interfaces[b.namespace, default: [:]][b.name] = Interface(name: b.name, namespace: b.namespace, kind: .bridge, addresses: [])
+      interfaces[b.namespace, default: [:]][b.name] = Interface(
+        name: b.name, namespace: b.namespace, kind: .bridge, addresses: [])
     }
     for v in topology.veths {
       interfaces[v.namespace, default: [:]][v.name] = Interface(
@@ -78,13 +79,16 @@ struct Network {
 
   /// br_netfilter: bridged IP traffic runs the ip/ip6 hooks (on in a new namespace).
   func bridgeCallsIPHooks(_ namespace: String, _ version: IPVersion) -> Bool {
-    isOn(namespace, version == .v4 ? "net.bridge.bridge-nf-call-iptables" : "net.bridge.bridge-nf-call-ip6tables", default: true)
+    isOn(
+      namespace, version == .v4 ? "net.bridge.bridge-nf-call-iptables" : "net.bridge.bridge-nf-call-ip6tables",
+      default: true)
   }
 
   /// True when the namespace owns the address (on any interface).
   func owns(_ namespace: String, _ address: IPAddress) -> Bool {
     interfaces[namespace]?.values.contains { i in
-      i.addresses.contains { $0.address == address } || (i.kind.isLoopback && i.addresses.contains { $0.network.contains(address) })
+      i.addresses.contains { $0.address == address }
+        || (i.kind.isLoopback && i.addresses.contains { $0.network.contains(address) })
     } ?? false
   }
 

@@ -5,7 +5,7 @@ import PolicyLanguage
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Golden files: `Golden/<case>.policy` compiles to `<case>.nft` and `<case>.iptables` (or to the

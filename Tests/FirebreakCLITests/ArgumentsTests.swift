@@ -1,10 +1,11 @@
-import Foundation
 import FirebreakCLI
+import Foundation
 import PolicyLanguage
 import Testing
 
 @Suite struct ArgumentsTests {
-  let spec = Arguments.Spec(valued: ["--backend", "-o"], switches: ["--check"], positionals: 1...2, positionalName: "POLICY file")
+  let spec = Arguments.Spec(
+    valued: ["--backend", "-o"], switches: ["--check"], positionals: 1...2, positionalName: "POLICY file")
 
   @Test func parsesValuesSwitchesAndPositionals() throws {
     let a = try Arguments(["--backend", "nft", "p.policy", "--check", "-o", "x", "q.policy"], spec: spec)
@@ -58,7 +59,8 @@ import Testing
     #expect(c1.err == "firebreak: error: unknown command 'frobnicate' (try 'firebreak --help')\n")
     let (s2, c2) = run(["compile", "--backend", "pf", "p.policy"], files: ["p.policy": lab])
     #expect(s2 == 2)
-    #expect(c2.err == "firebreak: error: --backend must be one of nft, iptables, not 'pf' (try 'firebreak compile --help')\n")
+    #expect(
+      c2.err == "firebreak: error: --backend must be one of nft, iptables, not 'pf' (try 'firebreak compile --help')\n")
     #expect(c2.out.isEmpty)
     let (s3, c3) = run(["check"], files: [:])
     #expect(s3 == 2)
@@ -80,7 +82,8 @@ import Testing
 
   @Test func fmtCheckExitsOneOnNonCanonical() {
     let messy = lab.replacingOccurrences(of: "  ", with: "\t")
-    let (status, console) = run(["fmt", "--check", "a.policy", "b.policy"], files: ["a.policy": lab, "b.policy": messy])
+    let (status, console) = run(
+      ["fmt", "--check", "a.policy", "b.policy"], files: ["a.policy": lab, "b.policy": messy])
     #expect(status == 1)
     #expect(console.out == "b.policy\n")
     let (ok, _) = run(["fmt", "--check", "a.policy"], files: ["a.policy": lab])
@@ -94,7 +97,8 @@ import Testing
   }
 
   @Test func compileRefusesWhatTheBackendCannotExpressAtItsLine() {
-    let policy = "table ip filter {\n  chain FORWARD {\n    type filter hook forward priority filter; policy drop;\n    physdev in \"reth1\" accept\n  }\n}\n"
+    let policy =
+      "table ip filter {\n  chain FORWARD {\n    type filter hook forward priority filter; policy drop;\n    physdev in \"reth1\" accept\n  }\n}\n"
     let (status, console) = run(["compile", "--backend", "nft", "p.policy"], files: ["p.policy": policy])
     #expect(status == 2)
     #expect(console.out.isEmpty)

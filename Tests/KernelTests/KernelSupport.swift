@@ -6,7 +6,9 @@ enum Kernel {
   /// Why kernel tests cannot run here, or nil when they can.
   static let unavailableReason: String? = {
     if !isRoot { return "kernel tests need root (they create network namespaces); run as root, as CI does" }
-    for tool in ["/usr/sbin/ip", "/usr/sbin/nft", "/usr/sbin/iptables-legacy-restore", "/usr/sbin/iptables-nft-restore"]
+    for tool in [
+      "/usr/sbin/ip", "/usr/sbin/nft", "/usr/sbin/iptables-legacy-restore", "/usr/sbin/iptables-nft-restore",
+    ]
     where !FileManager.default.isExecutableFile(atPath: tool) {
       return "\(tool) is missing; run scripts/setup.sh"
     }

@@ -73,8 +73,9 @@ struct RoundTripKernelTests {
 
     let legacy = try ScratchNamespace("lab")
     defer { legacy.remove() }
-    let ipv4 = try IPTablesCompiler().compile(fw.ruleset).ipv4
-    try legacy.check(["/usr/sbin/iptables-legacy-restore"], input: try #require(ipv4))
+    let compiled = try IPTablesCompiler().compile(fw.ruleset)
+    let ipv4: String = try #require(compiled.ipv4)
+    try legacy.check(["/usr/sbin/iptables-legacy-restore"], input: ipv4)
     let saved = try legacy.check(["/usr/sbin/iptables-legacy-save", "-t", "filter"])
     #expect(saved.contains(":FORWARD DROP"))
     #expect(saved.contains("-A FORWARD -s 11.11.11.0/24"))

@@ -20,7 +20,9 @@ import Testing
     #expect(IPAddress(canonical) == a)
   }
 
-  @Test(arguments: ["1.2.3", "1.2.3.256", "01.2.3.4", "1.2.3.4.5", "1:::2", "1::2::3", "12345::", "g::1", "", "1:2:3:4:5:6:7:8:9"])
+  @Test(arguments: [
+    "1.2.3", "1.2.3.256", "01.2.3.4", "1.2.3.4.5", "1:::2", "1::2::3", "12345::", "g::1", "", "1:2:3:4:5:6:7:8:9",
+  ])
   func rejectsMalformed(text: String) {
     #expect(IPAddress(text) == nil)
   }

@@ -2,7 +2,7 @@ import NetfilterModel
 import PolicyLanguage
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Paths of the repository, found from this file.

@@ -68,7 +68,10 @@ import Testing
     let topo = try #require(p.topology)
     #expect(topo.namespaces.map(\.name) == ["host", "RED", "BLUE"])
     #expect(topo.bridges.map(\.name) == ["br0"])
-    #expect(topo.addresses.map { "\($0.namespace) \($0.device) \($0.address)" } == ["RED reth0 11.11.11.2/24", "BLUE beth0 11.11.11.3/24"])
+    #expect(
+      topo.addresses.map { "\($0.namespace) \($0.device) \($0.address)" } == [
+        "RED reth0 11.11.11.2/24", "BLUE beth0 11.11.11.3/24",
+      ])
     let chain = try #require(p.firewall("host")?.ruleset.table(.ip, "filter")?.chain("FORWARD"))
     #expect(chain.base?.hook == .forward)
     #expect(chain.base?.policy == .drop)
@@ -76,7 +79,9 @@ import Testing
     #expect(chain.rules.count == 1)
     let rule = chain.rules[0]
     #expect(rule.verdict == .accept)
-    #expect(rule.matches.first?.kind == .address(.v4, .source, .single(.prefix(IPPrefix(address: IPAddress("11.11.11.0")!, length: 24)))))
+    #expect(
+      rule.matches.first?.kind
+        == .address(.v4, .source, .single(.prefix(IPPrefix(address: IPAddress("11.11.11.0")!, length: 24)))))
     #expect(rule.location.line == 22 && rule.location.column == 7)
   }
 }
