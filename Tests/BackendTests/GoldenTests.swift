@@ -1,3 +1,4 @@
+import Foundation
 import IPTablesBackend
 import NFTablesBackend
 import NetfilterModel
@@ -18,16 +19,7 @@ import Testing
   }()
 
   static var cases: [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafePointer(to: entry.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name.hasSuffix(".policy") { names.append(String(name.dropLast(".policy".count))) }
-    }
-    return names.sorted()
+    policies(in: directory).map { String($0.split(separator: "/").last!.dropLast(".policy".count)) }
   }
 
   @Test func thereAreGoldenCases() {
@@ -90,17 +82,7 @@ import Testing
   static let rules: [String] = {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     parts.removeLast(3)
-    let dir = parts.joined(separator: "/") + "/Rules"
-    guard let d = opendir(dir) else { return [] }
-    defer { closedir(d) }
-    var names: [String] = []
-    while let entry = readdir(d) {
-      let name = withUnsafePointer(to: entry.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name.hasSuffix(".policy") { names.append(dir + "/" + name) }
-    }
-    return names.sorted()
+    return policies(in: parts.joined(separator: "/") + "/Rules")
   }()
 
   @Test func thereAreExamples() { #expect(Self.rules.count >= 4) }
@@ -115,4 +97,10 @@ import Testing
       #expect(throws: Never.self) { try IPTablesCompiler().compile(fw.ruleset) }
     }
   }
+}
+
+/// The `*.policy` files of a directory, as sorted paths.
+func policies(in directory: String) -> [String] {
+  let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+  return names.filter { $0.hasSuffix(".policy") }.sorted().map { directory + "/" + $0 }
 }

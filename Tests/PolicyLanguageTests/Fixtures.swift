@@ -1,3 +1,4 @@
+import Foundation
 import NetfilterModel
 import PolicyLanguage
 
@@ -15,16 +16,8 @@ enum Fixtures {
 
   /// Every `*.policy` in a directory, sorted.
   static func policies(in directory: String) -> [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafePointer(to: entry.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name.hasSuffix(".policy") { names.append(directory + "/" + name) }
-    }
-    return names.sorted()
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.filter { $0.hasSuffix(".policy") }.sorted().map { directory + "/" + $0 }
   }
 
   /// The example policies and the golden cases.
