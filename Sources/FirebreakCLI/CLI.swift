@@ -1,4 +1,5 @@
 import IPTablesBackend
+import VerdictEngine
 import NFTablesBackend
 import NetfilterModel
 import PolicyLanguage
@@ -24,6 +25,8 @@ public struct CLI {
       fmt [--check] [--write] POLICY...        print policies in canonical form
       compile [--backend nft|iptables] [--firewall NS] [--family ip|ip6] [-o FILE] POLICY
                                                compile a policy to an nft script or iptables-restore input
+      simulate POLICY PACKET [--json] [--batch FILE]
+                                               predict the kernel's verdict for a packet, with a trace
 
     Run 'firebreak COMMAND --help' for a command's options.
     Exit status: 0 success, 1 fmt --check found differences, 2 bad usage or invalid input.
@@ -43,6 +46,7 @@ public struct CLI {
     case "check": return runCommand(CheckCommand.self, rest)
     case "fmt": return runCommand(FormatCommand.self, rest)
     case "compile": return runCommand(CompileCommand.self, rest)
+    case "simulate": return runCommand(SimulateCommand.self, rest)
     default:
       console.error("firebreak: error: unknown command '\(command)' (try 'firebreak --help')")
       return 2

@@ -17,6 +17,9 @@ public final class Console: @unchecked Sendable {
 
   init(capture: Bool) { self.capture = capture }
 
+  /// True when stdout is a terminal (for colour).
+  public var isTerminal: Bool { !capture && isatty(1) != 0 }
+
   public func print(_ text: String, terminator: String = "\n") {
     if capture { out += text + terminator } else { Console.write(text + terminator, to: 1) }
   }

@@ -1,0 +1,109 @@
+import NetfilterModel
+
+/// Predicts what the kernel does with a packet: the hooks it crosses in each namespace, every base
+/// chain in priority order, the rules consulted, NAT, and the final verdict with what decided it.
+public struct Simulator {
+  /// How the packet enters the simulation.
+  public struct Request: Hashable, Sendable {
+    public var packet: Packet
+    /// Without topology: the path (`input`, `forward`, `output`); nil to infer it.
+    public var hook: Hook?
+    /// With topology: the namespace the packet is sent from; nil to find it from the source address.
+    public var from: String?
+    public init(packet: Packet, hook: Hook? = nil, from: String? = nil) {
+      self.packet = packet
+      self.hook = hook
+      self.from = from
+    }
+  }
+
+  /// A request the simulator cannot answer (bad input, not an engine limitation).
+  public struct RequestError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+  }
+
+  let firewalls: [String: NamespaceFirewall]
+  let network: Network?
+  /// Notes that hold for every answer (how the ruleset was obtained).
+  let baseAssumptions: [String]
+
+  /// A simulator for a policy: with a topology the packet is followed across namespaces.
+  public init(policy: Policy) {
+    var firewalls: [String: NamespaceFirewall] = [:]
+    let named = policy.topology != nil
+    for fw in policy.firewalls {
+      firewalls[fw.namespace] = NamespaceFirewall(name: named ? fw.namespace : nil, ruleset: fw.ruleset)
+    }
+    self.firewalls = firewalls
+    self.network = policy.topology.map(Network.init)
+    self.baseAssumptions = []
+  }
+
+  /// A simulator for one ruleset on a plain host (an imported dump).
+  public init(ruleset: Ruleset, assumptions: [String] = []) {
+    firewalls = [Firewall.defaultNamespace: NamespaceFirewall(name: nil, ruleset: ruleset)]
+    network = nil
+    baseAssumptions = assumptions
+  }
+
+  /// The prediction for one packet.
+  public func simulate(_ request: Request) throws -> Simulation {
+    var state = RunState()
+    for a in baseAssumptions { state.assume(a) }
+    if let network {
+      return try TopologyWalk(simulator: self, network: network).run(request, &state)
+    }
+    return simulatePlainHost(request, &state)
+  }
+
+  // MARK: One namespace, no topology
+
+  func simulatePlainHost(_ request: Request, _ state: inout RunState) -> Simulation {
+    var packet = request.packet
+    let firewall = firewalls[Firewall.defaultNamespace] ?? NamespaceFirewall(name: nil, ruleset: Ruleset())
+    let hook = request.hook ?? inferredHook(packet)
+    if request.hook == nil {
+      state.assume("no topology and no --hook: the packet takes the \(hook.rawValue) path")
+    } else {
+      state.assume("no topology: the packet takes the \(hook.rawValue) path (--hook)")
+    }
+    if packet.kind == .arp {
+      return finish(.accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks")
+    }
+    let hooks: [Hook]
+    switch hook {
+    case .output, .postrouting: hooks = [.output, .postrouting]
+    case .forward: hooks = [.prerouting, .forward, .postrouting]
+    default: hooks = [.prerouting, .input]
+    }
+    for h in hooks {
+      switch firewall.run(hook: h, packet: &packet, state: &state) {
+      case .pass: continue
+      case .drop(let d): return finish(.drop, d, state)
+      case .reject(let d): return finish(.reject, d, state)
+      case .unknown(let why): return finish(.unknown, nil, state, reason: why)
+      }
+    }
+    return finish(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state)
+  }
+
+  func inferredHook(_ packet: Packet) -> Hook {
+    if packet.inputInterface != nil && packet.outputInterface != nil { return .forward }
+    if packet.outputInterface != nil { return .output }
+    return .input
+  }
+
+  func finish(
+    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: RunState, reason: String? = nil
+  ) -> Simulation {
+    Simulation(
+      verdict: verdict, decidedBy: decision, path: state.path, trace: state.trace, assumptions: state.assumptions,
+      reason: reason, rewrites: state.rewrites)
+  }
+
+  func firewall(_ namespace: String) -> NamespaceFirewall {
+    firewalls[namespace] ?? NamespaceFirewall(name: namespace, ruleset: Ruleset())
+  }
+}
