@@ -107,8 +107,9 @@ struct NamespaceFirewall {
       switch outcome {
       case .accept(let decision, let byRule):
         if byRule { state.lastRuleAccept = decision } else { state.lastPolicyAccept = decision }
-      case .nat(let decision):
-        state.lastRuleAccept = decision
+      case .nat:
+        // A NAT rule rewrites and ends its chain; it is not a filtering decision, so it does not
+        // become the rule that accepted the packet.
         natDone = true
       case .drop(let d): return .drop(d)
       case .reject(let d): return .reject(d)

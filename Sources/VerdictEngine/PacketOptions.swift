@@ -5,7 +5,7 @@ import NetfilterModel
 public enum PacketOptions {
   /// The options that take a value.
   public static let valued: Set<String> = [
-    "--src", "--dst", "--proto", "--sport", "--dport", "--icmp-type", "--tcp-flags", "--iif", "--oif", "--hook",
+    "--src", "--dst", "--proto", "--sport", "--dport", "--icmp-type", "--icmp-code", "--tcp-flags", "--iif", "--oif", "--hook",
     "--from", "--ct-state", "--mark", "--ether-src", "--physdev-in", "--physdev-out",
   ]
 
@@ -16,6 +16,7 @@ public enum PacketOptions {
       --proto tcp|udp|icmp|icmpv6|arp|NUMBER
       --sport N --dport N        ports (imply tcp when --proto is not given)
       --icmp-type NAME           icmp/icmpv6 type (default echo-request)
+      --icmp-code NAME|N         icmp/icmpv6 code (default 0)
       --tcp-flags syn,ack,...    (default syn for a new connection, ack otherwise)
       --iif NAME --oif NAME      interfaces (without topology)
       --hook input|forward|output   the path without topology (default: from --iif/--oif, else input)
@@ -89,15 +90,22 @@ public enum PacketOptions {
       ctState = s
     }
     var icmpType: UInt8?
+    var icmpCode: UInt8?
     if proto == 1 || proto == 58 {
+      let codeVersion: IPVersion = proto == 1 ? .v4 : .v6
+      let codeText = values["--icmp-code"] ?? "0"
+      guard let c = ProtocolNames.number(codeText, in: ProtocolNames.icmpCodeTable(codeVersion)) else {
+        throw fail("--icmp-code '\(codeText)' is not an \(proto == 1 ? "icmp" : "icmpv6") code")
+      }
+      icmpCode = c
       let version: IPVersion = proto == 1 ? .v4 : .v6
       let name = values["--icmp-type"] ?? "echo-request"
       guard let t = ProtocolNames.number(name, in: ProtocolNames.icmpTypeTable(version)) else {
         throw fail("--icmp-type '\(name)' is not an \(proto == 1 ? "icmp" : "icmpv6") type")
       }
       icmpType = t
-    } else if values["--icmp-type"] != nil {
-      throw fail("--icmp-type needs --proto icmp or icmpv6")
+    } else if values["--icmp-type"] != nil || values["--icmp-code"] != nil {
+      throw fail("--icmp-type and --icmp-code need --proto icmp or icmpv6")
     }
     var flags: TCPFlags?
     if proto == 6 {
@@ -136,7 +144,7 @@ public enum PacketOptions {
     }
     let packet = Packet(
       source: src, destination: dst, l4proto: proto, sourcePort: sport, destinationPort: dport, icmpType: icmpType,
-      tcpFlags: flags, inputInterface: values["--iif"], outputInterface: values["--oif"],
+      icmpCode: icmpCode, tcpFlags: flags, inputInterface: values["--iif"], outputInterface: values["--oif"],
       bridgePortIn: values["--physdev-in"], bridgePortOut: values["--physdev-out"], ctState: ctState, mark: mark,
       etherSource: mac, isARP: isARP)
     return Simulator.Request(packet: packet, hook: hook, from: values["--from"])

@@ -79,6 +79,13 @@ public struct Simulator {
     default: hooks = [.prerouting, .input]
     }
     for h in hooks {
+      let destination = packet.destination
+      defer {
+        if h == .prerouting && packet.destination != destination {
+          state.assume(
+            "no topology: after DNAT to \(packet.destination) the packet stays on the \(hook.rawValue) path; the kernel's routing decision may differ (give a topology)")
+        }
+      }
       switch firewall.run(hook: h, packet: &packet, state: &state) {
       case .pass: continue
       case .drop(let d): return finish(.drop, d, state)
