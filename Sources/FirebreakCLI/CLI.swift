@@ -1,8 +1,8 @@
 import IPTablesBackend
-import VerdictEngine
 import NFTablesBackend
 import NetfilterModel
 import PolicyLanguage
+import VerdictEngine
 
 /// The `firebreak` command line: parses arguments, runs a subcommand, returns the exit status.
 /// Exit codes: 0 success, 1 `fmt --check` found a file to reformat, 2 bad usage or invalid input.

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NetfilterModel
 import PolicyLanguage
 import VerdictEngine
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// `firebreak simulate POLICY PACKET [--json] [--batch FILE]`: predicts the kernel's verdict.
 struct SimulateCommand: Command {
@@ -83,7 +84,8 @@ struct SimulateCommand: Command {
       let words = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
       if words.isEmpty { continue }
       do {
-        let parsed = try Arguments(words, spec: Arguments.Spec(valued: PacketOptions.valued, positionals: 0...0, positionalName: ""))
+        let parsed = try Arguments(
+          words, spec: Arguments.Spec(valued: PacketOptions.valued, positionals: 0...0, positionalName: ""))
         let result = try simulate(simulator, try request(parsed.values, policy))
         cli.console.print(SimulationJSON.object(result, topology: policy.topology != nil).text)
       } catch {
@@ -112,13 +114,17 @@ enum SimulationJSON {
     if let reason = s.reason { pairs.append(("reason", .string(reason))) }
     if !s.rewrites.isEmpty {
       pairs.append(
-        ("rewrites", .array(s.rewrites.map { r in
-          var o: [(String, JSON)] = []
-          if topology, let ns = r.namespace { o.append(("namespace", .string(ns))) }
-          o.append(("hook", .string(r.hook.rawValue)))
-          o.append(("change", .string(r.description)))
-          return .object(o)
-        })))
+        (
+          "rewrites",
+          .array(
+            s.rewrites.map { r in
+              var o: [(String, JSON)] = []
+              if topology, let ns = r.namespace { o.append(("namespace", .string(ns))) }
+              o.append(("hook", .string(r.hook.rawValue)))
+              o.append(("change", .string(r.description)))
+              return .object(o)
+            })
+        ))
     }
     return .object(pairs)
   }
@@ -161,7 +167,8 @@ struct SimulationText {
     lines.append("path:   " + (s.path.isEmpty ? "(no ip hooks)" : s.path.joined(separator: " → ")))
     var lastChain = ""
     for e in s.trace {
-      let chain = [e.namespace, e.hook.rawValue, e.family.rawValue, e.table, e.chain].compactMap { $0 }.joined(separator: " ")
+      let chain = [e.namespace, e.hook.rawValue, e.family.rawValue, e.table, e.chain].compactMap { $0 }.joined(
+        separator: " ")
       if chain != lastChain {
         lines.append("  " + paint(chain, "1"))
         lastChain = chain
@@ -178,9 +185,12 @@ struct SimulationText {
       lines.append("    \(index) \(e.rule)  → \(action)\(where_)")
     }
     for r in s.rewrites {
-      lines.append("  nat: " + [r.namespace, r.hook.rawValue].compactMap { $0 }.joined(separator: " ") + ": " + r.description)
+      lines.append(
+        "  nat: " + [r.namespace, r.hook.rawValue].compactMap { $0 }.joined(separator: " ") + ": " + r.description)
     }
-    var verdict = "verdict: " + paint(s.verdict.rawValue.uppercased(), s.verdict == .accept ? "1;32" : s.verdict == .unknown ? "1;33" : "1;31")
+    var verdict =
+      "verdict: "
+      + paint(s.verdict.rawValue.uppercased(), s.verdict == .accept ? "1;32" : s.verdict == .unknown ? "1;33" : "1;31")
     if let d = s.decidedBy {
       let place = [d.namespace, d.family.rawValue, d.table, d.chain].compactMap { $0 }.joined(separator: " ")
       verdict += d.index.map { " by \(place) rule \($0): \(d.rule)" } ?? " by \(place) \(d.rule)"

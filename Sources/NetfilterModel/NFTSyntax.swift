@@ -153,8 +153,11 @@ public enum NFTSyntax {
       // Rejected by `unsupported`; kept readable for error messages.
       return "physdev \(dir == .input ? "in" : "out") \(neg)\(quote(port.description))"
     case .ctState(let states):
-      // nft lists a negated state list as `!= established | new`.
-      return "ct state \(neg)" + states.sorted().map(\.rawValue).joined(separator: match.negated ? " | " : ",")
+      // A negated flag list is miscompiled by nft 1.0.6 (`!= new,untracked` becomes "state is not
+      // exactly new|untracked", true for every packet); a negated set means "none of them".
+      let names = states.sorted().map(\.rawValue)
+      if match.negated && names.count > 1 { return "ct state != { " + names.joined(separator: ", ") + " }" }
+      return "ct state \(neg)" + names.joined(separator: ",")
     case .mark(let value, let mask):
       if let mask {
         return "meta mark & \(hex(mask)) \(match.negated ? "!=" : "==") \(hex(value))"
@@ -163,6 +166,10 @@ public enum NFTSyntax {
     case .etherSource(let o):
       return "ether saddr \(neg)" + operand(o, sortKey: { $0.description }, { $0.description })
     case .tcpFlags(let value, let mask):
+      // nft 1.0.6's forms: `! fin,rst` for (flags & mask) == 0, a bare list for != 0, and
+      // `& syn == syn` when the mask is one flag (its `/` syntax needs two).
+      if value.isEmpty { return "tcp flags " + (match.negated ? "" : "! ") + "\(mask)" }
+      if mask.flagNames.count == 1 { return "tcp flags & \(mask) \(match.negated ? "!=" : "==") \(value)" }
       return "tcp flags \(neg)\(value) / \(mask)"
     case .limit(let limit):
       return Self.limit(limit)

@@ -177,6 +177,35 @@ public struct RulesetValidator {
       }
     }
 
+    // Header matches depend on their protocol; two different ones can never both hold, and nft
+    // refuses such a rule ("conflicting protocols").
+    var implied: [(UInt8, Match)] = []
+    for m in rule.matches {
+      switch m.kind {
+      case .port(let p, _, _): implied.append((p.number, m))
+      case .tcpFlags: implied.append((6, m))
+      case .icmpType(let v, _), .icmpCode(let v, _): implied.append((v == .v4 ? 1 : 58, m))
+      case .l4proto(_, .single(let p)) where !m.negated: implied.append((p, m))
+      default: break
+      }
+    }
+    let headerMatch = implied.first { if case .l4proto = $0.1.kind { return false } else { return true } }
+    if let header = headerMatch,
+      let set = rule.matches.first(where: { m in
+        if case .l4proto(_, .set) = m.kind { return !m.negated } else { return false }
+      })
+    {
+      diagnostics.append(
+        .error(
+          "a protocol set cannot come with a \(ProtocolNames.protocolName(header.0)) header match (nft refuses it); match one protocol, e.g. 'meta l4proto \(ProtocolNames.protocolName(header.0))'",
+          at: set.location))
+    } else if let first = implied.first, let clash = implied.first(where: { $0.0 != first.0 }) {
+      diagnostics.append(
+        .error(
+          "conflicting protocols: this rule needs both \(ProtocolNames.protocolName(first.0)) and \(ProtocolNames.protocolName(clash.0)), so it can never match (nft refuses it)",
+          at: clash.1.location))
+    }
+
     if let comment = rule.comment {
       let total = comment.utf8.count + rule.location.origin.utf8.count + 2
       if total > RulesetValidator.maximumCommentBytes {

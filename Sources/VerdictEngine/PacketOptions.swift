@@ -5,7 +5,8 @@ import NetfilterModel
 public enum PacketOptions {
   /// The options that take a value.
   public static let valued: Set<String> = [
-    "--src", "--dst", "--proto", "--sport", "--dport", "--icmp-type", "--icmp-code", "--tcp-flags", "--iif", "--oif", "--hook",
+    "--src", "--dst", "--proto", "--sport", "--dport", "--icmp-type", "--icmp-code", "--tcp-flags", "--iif", "--oif",
+    "--hook",
     "--from", "--ct-state", "--mark", "--ether-src", "--physdev-in", "--physdev-out",
   ]
 

@@ -83,7 +83,8 @@ public struct Simulator {
       defer {
         if h == .prerouting && packet.destination != destination {
           state.assume(
-            "no topology: after DNAT to \(packet.destination) the packet stays on the \(hook.rawValue) path; the kernel's routing decision may differ (give a topology)")
+            "no topology: after DNAT to \(packet.destination) the packet stays on the \(hook.rawValue) path; the kernel's routing decision may differ (give a topology)"
+          )
         }
       }
       switch firewall.run(hook: h, packet: &packet, state: &state) {

@@ -15,13 +15,15 @@ struct TopologyWalk {
     let from: String
     if let f = request.from {
       guard network.namespaces.contains(f) else {
-        throw Simulator.RequestError(message: "namespace '\(f)' is not in the topology (it has: \(network.namespaces.joined(separator: ", ")))")
+        throw Simulator.RequestError(
+          message: "namespace '\(f)' is not in the topology (it has: \(network.namespaces.joined(separator: ", ")))")
       }
       from = f
     } else if let source = packet.source, let owner = network.owners(of: source).first(where: { _ in true }) {
       from = owner
     } else {
-      throw Simulator.RequestError(message: "give --from NAMESPACE (or a --src address that a namespace of the topology owns)")
+      throw Simulator.RequestError(
+        message: "give --from NAMESPACE (or a --src address that a namespace of the topology owns)")
     }
     if packet.kind == .arp { return arp(packet, from: from, state) }
     guard let version = packet.version else { return done(.unknown, nil, state, reason: "not an IP packet") }
@@ -40,7 +42,9 @@ struct TopologyWalk {
       return arrive(at: from, &packet, &state, hops: 0, alreadyRouted: true)
     }
     guard let route = network.route(from, to: packet.destination) else {
-      return done(.drop, nil, state, reason: "no route to \(packet.destination) in namespace \(from) (the kernel answers 'Network is unreachable')")
+      return done(
+        .drop, nil, state,
+        reason: "no route to \(packet.destination) in namespace \(from) (the kernel answers 'Network is unreachable')")
     }
     if packet.source == nil {
       guard let a = network.address(from, route.interface, version) else {
@@ -83,7 +87,8 @@ struct TopologyWalk {
     case .bridge:
       // Sent from the bridge's own namespace: the bridge delivers the frame to a port; locally
       // generated traffic does not run the ip forward hook.
-      guard let (port, receiver) = findPort(bridge: out.name, in: namespace, owning: route.nextHop, excluding: nil) else {
+      guard let (port, receiver) = findPort(bridge: out.name, in: namespace, owning: route.nextHop, excluding: nil)
+      else {
         return unreachable(route.nextHop, namespace, state)
       }
       _ = port
@@ -95,8 +100,10 @@ struct TopologyWalk {
       if let bridge = far.master {
         return bridged(into: bridge, in: peerNamespace, via: far, route.nextHop, &packet, &state, hops: hops)
       }
-      guard far.addresses.contains(where: { $0.address == route.nextHop }) || network.owns(peerNamespace, route.nextHop)
-        && far.addresses.contains(where: { $0.network.contains(route.nextHop) })
+      guard
+        far.addresses.contains(where: { $0.address == route.nextHop })
+          || network.owns(peerNamespace, route.nextHop)
+            && far.addresses.contains(where: { $0.network.contains(route.nextHop) })
       else {
         return unreachable(route.nextHop, namespace, state)
       }
@@ -117,7 +124,8 @@ struct TopologyWalk {
       packet.outputInterface = nil
       return arrive(at: namespace, &packet, &state, hops: hops + 1, alreadyRouted: false)
     }
-    guard let (outPort, receiver) = findPort(bridge: bridge, in: namespace, owning: nextHop, excluding: port.name) else {
+    guard let (outPort, receiver) = findPort(bridge: bridge, in: namespace, owning: nextHop, excluding: port.name)
+    else {
       return unreachable(nextHop, namespace, state)
     }
     guard let version = packet.version else { return done(.unknown, nil, state, reason: "not an IP packet") }
@@ -135,7 +143,8 @@ struct TopologyWalk {
       }
     } else {
       state.assume(
-        "\(namespace): net.bridge.bridge-nf-call-\(version == .v4 ? "iptables" : "ip6tables") = 0, so bridged traffic skips the ip hooks")
+        "\(namespace): net.bridge.bridge-nf-call-\(version == .v4 ? "iptables" : "ip6tables") = 0, so bridged traffic skips the ip hooks"
+      )
     }
     packet.bridgePortIn = nil
     packet.bridgePortOut = nil
@@ -151,7 +160,9 @@ struct TopologyWalk {
         continue
       }
       if far.addresses.contains(where: { $0.address == address }) { return (port, far) }
-      if let deeper = far.master, findPort(bridge: deeper, in: peerNamespace, owning: address, excluding: far.name) != nil {
+      if let deeper = far.master,
+        findPort(bridge: deeper, in: peerNamespace, owning: address, excluding: far.name) != nil
+      {
         return (port, far)
       }
     }
@@ -159,9 +170,11 @@ struct TopologyWalk {
   }
 
   /// The packet arrives on interface `receiver` (a veth end) in its namespace.
-  func deliver(to receiver: Network.Interface, _ packet: inout Packet, _ state: inout RunState, hops: Int) -> Simulation {
+  func deliver(to receiver: Network.Interface, _ packet: inout Packet, _ state: inout RunState, hops: Int) -> Simulation
+  {
     if let bridge = receiver.master {
-      return bridged(into: bridge, in: receiver.namespace, via: receiver, packet.destination, &packet, &state, hops: hops)
+      return bridged(
+        into: bridge, in: receiver.namespace, via: receiver, packet.destination, &packet, &state, hops: hops)
     }
     packet.inputInterface = receiver.name
     packet.outputInterface = nil
@@ -182,7 +195,8 @@ struct TopologyWalk {
     }
     guard network.forwards(namespace, version) else {
       let key = version == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
-      return done(.drop, nil, state, reason: "\(namespace) does not own \(packet.destination) and does not forward (\(key) = 0)")
+      return done(
+        .drop, nil, state, reason: "\(namespace) does not own \(packet.destination) and does not forward (\(key) = 0)")
     }
     guard let route = network.route(namespace, to: packet.destination) else {
       return done(.drop, nil, state, reason: "no route to \(packet.destination) in namespace \(namespace)")
@@ -208,13 +222,16 @@ struct TopologyWalk {
     var scratch = RunState()
     let reached = bare.transmit(from, route, &copy, &scratch, hops: 0)
     if reached.verdict == .accept {
-      return done(.accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks; \(packet.destination) answers")
+      return done(
+        .accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks; \(packet.destination) answers")
     }
     return done(.drop, nil, state, reason: "no interface on the link of \(route.interface) owns \(packet.destination)")
   }
 
   func unreachable(_ address: IPAddress, _ namespace: String, _ state: RunState) -> Simulation {
-    done(.drop, nil, state, reason: "no neighbour answers ARP for \(address) from \(namespace) (Destination Host Unreachable)")
+    done(
+      .drop, nil, state,
+      reason: "no neighbour answers ARP for \(address) from \(namespace) (Destination Host Unreachable)")
   }
 
   func done(

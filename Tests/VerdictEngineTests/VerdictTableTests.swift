@@ -28,7 +28,8 @@ let verdictCases: [VerdictCase] = [
   .init("input", "\(B) --src 1.2.3.4 --proto tcp --dport 1 --ct-state established", .accept, "filter/INPUT#1"),
   .init("input", "\(B) --src 1.2.3.4 --proto udp --dport 1 --ct-state related", .accept, "filter/INPUT#1"),
   .init("input", "\(B) --src 1.2.3.4 --proto tcp --dport 1 --ct-state invalid", .drop, "filter/INPUT#2"),
-  .init("input", "\(B) --src 1.2.3.4 --proto tcp --sport 1 --dport 1 --ct-state untracked", .drop, "filter/INPUT:policy"),
+  .init(
+    "input", "\(B) --src 1.2.3.4 --proto tcp --sport 1 --dport 1 --ct-state untracked", .drop, "filter/INPUT:policy"),
   .init("input", "\(B) --src 10.1.2.3 --proto tcp --dport 22", .accept, "filter/INPUT#3"),
   .init("input", "\(B) --src 11.0.0.1 --proto tcp --dport 22", .drop, "filter/INPUT:policy"),
   .init("input", "\(B) --src 9.255.255.255 --proto tcp --dport 22", .drop, "filter/INPUT:policy"),
@@ -77,7 +78,8 @@ let verdictCases: [VerdictCase] = [
     "filter/INPUT:policy"),
   .init("input", "\(B) --src 8.8.8.8 --proto tcp --dport 25", .reject, "filter/INPUT#13"),
   .init("input", "\(B) --src 8.8.8.8 --proto tcp --dport 25 --tcp-flags syn,fin", .reject, "filter/INPUT#13"),
-  .init("input", "\(B) --src 8.8.8.8 --proto tcp --sport 1 --dport 25 --tcp-flags syn,ack", .drop, "filter/INPUT:policy"),
+  .init(
+    "input", "\(B) --src 8.8.8.8 --proto tcp --sport 1 --dport 25 --tcp-flags syn,ack", .drop, "filter/INPUT:policy"),
   .init("input", "\(B) --src 8.8.8.8 --proto tcp --sport 1 --dport 25 --tcp-flags ack", .drop, "filter/INPUT:policy"),
   .init("input", "\(B) --src 8.8.8.8 --proto tcp --dport 25 --ct-state established", .accept, "filter/INPUT#1"),
   .init("input", "--iif eth0 --src 8.8.8.8 --dst 192.168.9.0 --proto udp --dport 1", .drop, "filter/INPUT:policy"),
@@ -132,26 +134,39 @@ let verdictCases: [VerdictCase] = [
   .init("multi", "--iif eth0 --src 2001:db8:bad::1 --dst 2001:db8::1 --proto udp --dport 1", .drop, "early/pre#1"),
   .init("multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::1 --proto icmpv6", .accept, "filter6/INPUT#0"),
   .init("multi", "--iif eth0 --src fe80::1 --dst 2001:db8::1 --proto udp --dport 546", .accept, "filter6/INPUT#1"),
-  .init("multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::1 --proto udp --dport 546", .drop, "filter6/INPUT:policy"),
+  .init(
+    "multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::1 --proto udp --dport 546", .drop, "filter6/INPUT:policy"),
   .init("multi", "\(I) --src 8.8.8.8 --proto udp --dport 999", .reject, "early/in#1"),
   .init("multi", "--iif eth0 --src fe80::1 --dst 2001:db8::1 --proto udp --dport 999", .drop, "filter6/INPUT:policy"),
   .init("multi", "\(I) --src 8.8.8.8 --proto udp --dport 7777", .drop, "early/pre#3"),
   .init("multi", "\(I) --src 1.2.3.4 --proto udp --dport 7777", .accept, "early/in:policy"),
-  .init("multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::1 --proto udp --dport 7777", .drop, "filter6/INPUT:policy"),
+  .init(
+    "multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::1 --proto udp --dport 7777", .drop, "filter6/INPUT:policy"),
   .init("multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::15 --proto tcp --dport 22", .accept, "filter6/INPUT#2"),
   .init("multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::10 --proto tcp --dport 22", .accept, "filter6/INPUT#2"),
-  .init("multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::21 --proto tcp --dport 22", .drop, "filter6/INPUT:policy"),
-  .init("multi", "--iif eth0 --oif eth1 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 1", .accept, "filter/FORWARD#0"),
-  .init("multi", "--iif eth1 --oif eth0 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 1", .drop, "filter/FORWARD:policy"),
+  .init(
+    "multi", "--iif eth0 --src 2001:db8::5 --dst 2001:db8::21 --proto tcp --dport 22", .drop, "filter6/INPUT:policy"),
+  .init(
+    "multi", "--iif eth0 --oif eth1 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 1", .accept, "filter/FORWARD#0"),
+  .init(
+    "multi", "--iif eth1 --oif eth0 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 1", .drop, "filter/FORWARD:policy"),
   .init(
     "multi", "--iif eth1 --oif eth0 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 1 --ct-state established",
     .accept, "filter/FORWARD#1"),
-  .init("multi", "--iif eth0 --oif eth1 --src 8.8.8.8 --dst 9.9.9.9 --proto udp --dport 111", .drop, "raw/PREROUTING#0"),
-  .init("multi", "--iif eth0 --oif eth1 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 81", .accept, "filter/FORWARD#0"),
-  .init("multi", "--hook output --oif eth9 --src 10.0.0.1 --dst 9.9.9.9 --proto tcp --dport 1", .drop, "filter/OUTPUT#0"),
-  .init("multi", "--hook output --oif eth1 --src 10.0.0.1 --dst 9.9.9.9 --proto tcp --dport 84", .drop, "filter/OUTPUT#2"),
-  .init("multi", "--hook output --oif eth1 --src 10.0.0.1 --dst 9.9.9.9 --proto tcp --dport 85", .accept, "filter/OUTPUT:policy"),
-  .init("multi", "--hook output --oif eth1 --src 10.0.0.1 --dst 9.9.9.9 --proto udp --dport 111", .accept, "filter/OUTPUT:policy"),
+  .init(
+    "multi", "--iif eth0 --oif eth1 --src 8.8.8.8 --dst 9.9.9.9 --proto udp --dport 111", .drop, "raw/PREROUTING#0"),
+  .init(
+    "multi", "--iif eth0 --oif eth1 --src 8.8.8.8 --dst 9.9.9.9 --proto tcp --dport 81", .accept, "filter/FORWARD#0"),
+  .init(
+    "multi", "--hook output --oif eth9 --src 10.0.0.1 --dst 9.9.9.9 --proto tcp --dport 1", .drop, "filter/OUTPUT#0"),
+  .init(
+    "multi", "--hook output --oif eth1 --src 10.0.0.1 --dst 9.9.9.9 --proto tcp --dport 84", .drop, "filter/OUTPUT#2"),
+  .init(
+    "multi", "--hook output --oif eth1 --src 10.0.0.1 --dst 9.9.9.9 --proto tcp --dport 85", .accept,
+    "filter/OUTPUT:policy"),
+  .init(
+    "multi", "--hook output --oif eth1 --src 10.0.0.1 --dst 9.9.9.9 --proto udp --dport 111", .accept,
+    "filter/OUTPUT:policy"),
 
   // nat: DNAT before the routing decision, redirect, SNAT, nat chains only for new connections.
   .init(
@@ -165,7 +180,8 @@ let verdictCases: [VerdictCase] = [
     "filter/FORWARD:policy"),
   .init("nat", "--iif eth0 --src 8.8.8.8 --dst 203.0.113.1 --proto tcp --dport 3128", .accept, "filter/INPUT#0"),
   .init("nat", "--iif eth0 --src 8.8.8.8 --dst 203.0.113.1 --proto tcp --dport 3129", .drop, "filter/INPUT:policy"),
-  .init("nat", "--iif eth1 --oif eth0 --src 192.168.1.5 --dst 8.8.8.8 --proto udp --dport 53", .accept, "filter/FORWARD#1"),
+  .init(
+    "nat", "--iif eth1 --oif eth0 --src 192.168.1.5 --dst 8.8.8.8 --proto udp --dport 53", .accept, "filter/FORWARD#1"),
   .init("nat", "--iif eth0 --src 8.8.8.8 --dst 203.0.113.1 --proto udp --dport 4000", .drop, "dropnat/early#0"),
   .init(
     "nat", "--iif eth0 --src 8.8.8.8 --dst 203.0.113.1 --proto udp --dport 4000 --ct-state established", .drop,
@@ -217,7 +233,9 @@ let verdictCases: [VerdictCase] = [
     let policy = try Policies.policy(c.policy)
     let request = try PacketOptions.request(words: c.packet.split(separator: " ").map(String.init))
     let result = try Simulator(policy: policy).simulate(request)
-    #expect(result.verdict == c.verdict, "reason: \(result.reason ?? "-"); trace: \(result.trace.map { "\($0.chain)#\($0.index ?? -1) \($0.action)" })")
+    #expect(
+      result.verdict == c.verdict,
+      "reason: \(result.reason ?? "-"); trace: \(result.trace.map { "\($0.chain)#\($0.index ?? -1) \($0.action)" })")
     #expect(describe(result.decidedBy) == c.by)
     if c.verdict == .unknown { #expect(result.reason != nil) }
   }

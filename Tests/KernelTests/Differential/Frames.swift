@@ -1,0 +1,67 @@
+/// Builds Ethernet frames carrying IPv4 TCP, UDP or ICMP with correct checksums, to be sent
+/// on an AF_PACKET socket as if a host on the link had sent them.
+enum Frames {
+  struct IPv4Packet {
+    var sourceMAC: [UInt8]
+    var destinationMAC: [UInt8]
+    var source: UInt32
+    var destination: UInt32
+    var proto: UInt8
+    var sourcePort: UInt16 = 0
+    var destinationPort: UInt16 = 0
+    var tcpFlags: UInt8 = 0x02
+    var icmpType: UInt8 = 8
+    var icmpCode: UInt8 = 0
+    var icmpID: UInt16 = 1
+    var ttl: UInt8 = 64
+  }
+
+  static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
+  static func be32(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
+  }
+
+  /// The Internet checksum (RFC 1071).
+  static func checksum(_ bytes: [UInt8]) -> UInt16 {
+    var sum: UInt32 = 0
+    var i = 0
+    while i + 1 < bytes.count {
+      sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
+      i += 2
+    }
+    if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
+    while sum >> 16 != 0 { sum = (sum & 0xffff) + (sum >> 16) }
+    return ~UInt16(sum)
+  }
+
+  static func frame(_ p: IPv4Packet) -> [UInt8] {
+    var l4: [UInt8]
+    switch p.proto {
+    case 6:
+      l4 = be16(p.sourcePort) + be16(p.destinationPort) + be32(1000) + be32(p.tcpFlags & 0x10 != 0 ? 1 : 0)
+      l4 += [0x50, p.tcpFlags] + be16(64240) + [0, 0] + [0, 0]
+    case 17:
+      l4 = be16(p.sourcePort) + be16(p.destinationPort) + be16(8 + 4) + [0, 0] + [0xde, 0xad, 0xbe, 0xef]
+    default:
+      l4 = [p.icmpType, p.icmpCode, 0, 0] + be16(p.icmpID) + be16(1) + [0x66, 0x62, 0x74, 0x21]
+    }
+    if p.proto == 6 || p.proto == 17 {
+      let pseudo = be32(p.source) + be32(p.destination) + [0, p.proto] + be16(UInt16(l4.count))
+      var c = checksum(pseudo + l4)
+      if p.proto == 17 && c == 0 { c = 0xffff }
+      let at = p.proto == 6 ? 16 : 6
+      l4[at] = UInt8(c >> 8)
+      l4[at + 1] = UInt8(c & 0xff)
+    } else {
+      let c = checksum(l4)
+      l4[2] = UInt8(c >> 8)
+      l4[3] = UInt8(c & 0xff)
+    }
+    var ip: [UInt8] = [0x45, 0] + be16(UInt16(20 + l4.count)) + be16(0x1234) + [0x40, 0] + [p.ttl, p.proto, 0, 0]
+    ip += be32(p.source) + be32(p.destination)
+    let c = checksum(ip)
+    ip[10] = UInt8(c >> 8)
+    ip[11] = UInt8(c & 0xff)
+    return p.destinationMAC + p.sourceMAC + [0x08, 0x00] + ip + l4
+  }
+}

@@ -1,0 +1,185 @@
+import NetfilterModel
+
+/// A small, fast, seedable generator (SplitMix64), so a failing run can be replayed from its seed.
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// Random rulesets from the supported model, shaped for the differential lab: packets enter the
+/// router on `r0`, are for the router itself (10.1.0.1, input) or routed out `r1` (172.16.0.0/12,
+/// forward). Every rule counts (`counter`) and carries a unique line, so kernel counters name it.
+struct RulesetGenerator {
+  var rng: SplitMix64
+  var line = 0
+
+  static let sourcePrefixes: [(String, Int)] = [
+    ("10.5.0.0", 16), ("10.5.1.0", 24), ("10.5.1.7", 32), ("10.6.0.0", 15), ("192.168.1.0", 24),
+    ("192.168.0.0", 16), ("198.18.0.0", 15), ("10.0.0.0", 8), ("10.1.0.0", 24),
+  ]
+  static let forwardPrefixes: [(String, Int)] = [
+    ("172.16.1.0", 24), ("172.16.1.5", 32), ("172.17.0.0", 16), ("172.20.0.0", 14), ("172.16.0.0", 12),
+  ]
+  static let ports: [UInt16] = [22, 53, 80, 443, 1000, 1024, 5000, 8080]
+
+  init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+  mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
+  mutating func pick<T>(_ xs: [T]) -> T { xs[Int.random(in: 0..<xs.count, using: &rng)] }
+
+  mutating func nextLocation() -> SourceLocation {
+    line += 1
+    return SourceLocation(file: "diff.policy", line: line, column: 1)
+  }
+
+  func prefix(_ p: (String, Int)) -> IPPrefix {
+    IPPrefix(address: IPAddress(p.0)!.masked(to: p.1), length: p.1)
+  }
+
+  mutating func addressElement(_ pool: [(String, Int)]) -> AddressElement {
+    if chance(0.2) {
+      let base = prefix(pick(pool))
+      guard case .v4(let first) = base.first, case .v4(let last) = base.last else { return .prefix(base) }
+      let a = UInt32.random(in: first...last, using: &rng)
+      let b = UInt32.random(in: a...min(last, a &+ 300), using: &rng)
+      return .range(.v4(a), .v4(b))
+    }
+    return .prefix(prefix(pick(pool)))
+  }
+
+  /// How many elements an operand gets: mostly one, sometimes an anonymous set of 2–3.
+  mutating func elementCount() -> Int { chance(0.25) ? Int.random(in: 2...3, using: &rng) : 1 }
+
+  func operand<T>(_ xs: [T]) -> Operand<T> { xs.count == 1 ? .single(xs[0]) : .set(xs) }
+
+  mutating func port() -> PortRange {
+    if chance(0.25) {
+      let a = pick(RulesetGenerator.ports)
+      return PortRange(a, a + UInt16.random(in: 1...2000, using: &rng))
+    }
+    return PortRange(pick(RulesetGenerator.ports))
+  }
+
+  /// A match for a chain on `hook` (nil for a regular chain).
+  mutating func match(_ hook: Hook?, _ location: SourceLocation) -> Match {
+    let negated = chance(0.3)
+    let kinds = ["saddr", "daddr", "proto", "port", "port", "icmp", "iif", "oif", "ct", "mark", "flags", "limit"]
+    switch pick(kinds) {
+    case "saddr":
+      var xs: [AddressElement] = []
+      for _ in 0..<elementCount() { xs.append(addressElement(RulesetGenerator.sourcePrefixes)) }
+      let op = operand(xs)
+      return Match(.address(.v4, .source, op), negated: negated, location: location)
+    case "daddr":
+      let pool = chance(0.5) ? RulesetGenerator.forwardPrefixes : [("10.1.0.1", 32), ("10.1.0.0", 24), ("10.0.0.0", 8)]
+      var xs: [AddressElement] = []
+      for _ in 0..<elementCount() { xs.append(addressElement(pool)) }
+      let op = operand(xs)
+      return Match(.address(.v4, .destination, op), negated: negated, location: location)
+    case "proto":
+      let op: Operand<UInt8> = chance(0.3) ? .set([6, 17]) : .single(pick([6, 17, 1]))
+      return Match(.l4proto(.metaL4proto, op), negated: negated, location: location)
+    case "port":
+      let proto = pick(TransportProtocol.allCases)
+      var xs: [PortRange] = []
+      for _ in 0..<elementCount() { xs.append(port()) }
+      let op = operand(xs)
+      return Match(.port(proto, chance(0.7) ? .destination : .source, op), negated: negated, location: location)
+    case "icmp":
+      let op: Operand<UInt8> = chance(0.3) ? .set([0, 8]) : .single(pick([8, 0, 3]))
+      return Match(.icmpType(.v4, op), negated: negated, location: location)
+    case "iif":
+      let names = ["r0", "r1", "r*", "x*", "r0"].map { InterfacePattern(parsing: $0) }
+      return Match(.interface(.input, .single(pick(names))), negated: negated, location: location)
+    case "oif":
+      guard hook == .forward || hook == nil else { return match(hook, location) }
+      let names = ["r1", "r0", "r*"].map { InterfacePattern(parsing: $0) }
+      return Match(.interface(.output, .single(pick(names))), negated: negated, location: location)
+    case "ct":
+      let states: [Set<CTState>] = [[.new], [.established, .related], [.invalid], [.new, .untracked], [.established]]
+      return Match(.ctState(pick(states)), negated: negated, location: location)
+    case "mark":
+      if chance(0.3) { return Match(.mark(value: 0x1, mask: 0xff), negated: negated, location: location) }
+      return Match(.mark(value: pick([0, 1, 2]), mask: nil), negated: negated, location: location)
+    case "flags":
+      let (v, m): (TCPFlags, TCPFlags) = pick([(.syn, [.syn, .ack]), (.ack, .ack), (.syn, .syn), ([], [.fin, .rst])])
+      return Match(.tcpFlags(value: v, mask: m), negated: negated, location: location)
+    default:
+      return Match(
+        .limit(RateLimit(rate: 100_000, unit: .second, burst: 10_000, over: chance(0.5))), location: location)
+    }
+  }
+
+  mutating func rule(_ hook: Hook?, isFilter: Bool, userChains: [String], canReturn: Bool) -> Rule {
+    let location = nextLocation()
+    var rule = Rule(location: location)
+    rule.verdictLocation = location
+    for _ in 0..<Int.random(in: 0...3, using: &rng) { rule.matches.append(match(hook, location)) }
+    rule.statements.append(Statement(.counter, location: location))
+    if chance(0.1) { rule.statements.append(Statement(.setMark(pick([1, 2, 0x101])), location: location)) }
+    var verdicts: [Verdict?] = [.accept, .accept, .drop, .drop, nil, nil]
+    if isFilter { verdicts += [.reject(nil)] }
+    if canReturn { verdicts += [.return] }
+    for c in userChains { verdicts += [.jump(chain: c), .jump(chain: c), .goto(chain: c)] }
+    rule.verdict = pick(verdicts)
+    return rule
+  }
+
+  /// A ruleset of an `ip filter` table (INPUT, FORWARD and regular chains) and, sometimes,
+  /// `ip raw` and `ip mangle` tables at their fixed priorities.
+  mutating func ruleset() -> Ruleset {
+    var tables: [Table] = []
+    if chance(0.35) {
+      var raw = Table(family: .ip, name: "raw")
+      raw.chains.append(baseChain("PREROUTING", .prerouting, .raw, isFilter: false))
+      tables.append(raw)
+    }
+    if chance(0.35) {
+      var mangle = Table(family: .ip, name: "mangle")
+      for (name, hook) in [("PREROUTING", Hook.prerouting), ("INPUT", .input), ("FORWARD", .forward)] where chance(0.6)
+      {
+        mangle.chains.append(baseChain(name, hook, .mangle, isFilter: false))
+      }
+      tables.append(mangle)
+    }
+    var filter = Table(family: .ip, name: "filter")
+    let userCount = Int.random(in: 0...3, using: &rng)
+    let users = (0..<userCount).map { "u\($0)" }
+    filter.chains.append(baseChain("INPUT", .input, .filter, isFilter: true, users: users))
+    filter.chains.append(baseChain("FORWARD", .forward, .filter, isFilter: true, users: users))
+    for (i, name) in users.enumerated() {
+      var chain = Chain(name: name, kind: .regular, location: nextLocation())
+      // Only later chains can be jumped to: no loops.
+      let later = Array(users[(i + 1)...])
+      for _ in 0..<Int.random(in: 1...4, using: &rng) {
+        chain.rules.append(rule(nil, isFilter: true, userChains: later, canReturn: true))
+      }
+      filter.chains.append(chain)
+    }
+    tables.append(filter)
+    return Ruleset(tables: tables)
+  }
+
+  mutating func baseChain(
+    _ name: String, _ hook: Hook, _ priority: Priority.Name, isFilter: Bool, users: [String] = []
+  ) -> Chain {
+    let location = nextLocation()
+    let policy: ChainPolicy = isFilter ? (chance(0.5) ? .drop : .accept) : (chance(0.1) ? .drop : .accept)
+    var chain = Chain(
+      name: name,
+      kind: .base(
+        BaseChain(type: .filter, hook: hook, priority: Priority(name: priority), policy: policy, location: location)),
+      location: location)
+    for _ in 0..<Int.random(in: 0...6, using: &rng) {
+      chain.rules.append(rule(hook, isFilter: isFilter, userChains: users, canReturn: chance(0.2)))
+    }
+    return chain
+  }
+}
