@@ -174,7 +174,7 @@ struct SimulationText {
         lastChain = chain
       }
       let index = e.index.map { "[\($0)]" } ?? "   "
-      let where_ = e.source.map { "  (\($0))" } ?? ""
+      let location = e.source.map { "  (\($0))" } ?? ""
       let action: String
       switch e.action {
       case "accept": action = paint(e.action, "32")
@@ -182,7 +182,7 @@ struct SimulationText {
       case "no match": action = paint(e.action, "2")
       default: action = e.action
       }
-      lines.append("    \(index) \(e.rule)  → \(action)\(where_)")
+      lines.append("    \(index) \(e.rule)  → \(action)\(location)")
     }
     for r in s.rewrites {
       lines.append(
