@@ -20,6 +20,12 @@ demo: build
 	$(FIREBREAK) compile --backend nft $(LAB)
 	@echo "== firebreak compile --backend iptables $(LAB)"
 	$(FIREBREAK) compile --backend iptables $(LAB)
+	@echo "== the seed's ping, before the fix: RED -> BLUE is dropped, ARP passes"
+	$(FIREBREAK) simulate Rules/lab-blocked.policy --from RED --dst 11.11.11.3 --proto icmp
+	$(FIREBREAK) simulate Rules/lab-blocked.policy --from RED --dst 11.11.11.3 --proto arp
+	@echo "== the seed's ping, after the fix: the echo and its reply pass"
+	$(FIREBREAK) simulate $(LAB) --from RED --dst 11.11.11.3 --proto icmp
+	$(FIREBREAK) simulate $(LAB) --from BLUE --dst 11.11.11.2 --proto icmp --icmp-type echo-reply --json
 
 test: setup
 	$(SWIFT) test

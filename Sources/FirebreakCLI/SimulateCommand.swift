@@ -161,7 +161,7 @@ struct SimulationText {
 
   func render(_ s: Simulation, request: Simulator.Request) -> String {
     var lines: [String] = []
-    var head = "packet: \(request.packet.summary)"
+    var head = "packet: \((s.packet ?? request.packet).summary)"
     if let from = request.from { head += " from \(from)" }
     lines.append(head)
     lines.append("path:   " + (s.path.isEmpty ? "(no ip hooks)" : s.path.joined(separator: " → ")))

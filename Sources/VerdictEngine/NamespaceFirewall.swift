@@ -19,6 +19,8 @@ struct RunState {
   /// reported as decided by the last rule that accepted it, else the last policy.
   var lastRuleAccept: Decision?
   var lastPolicyAccept: Decision?
+  /// The packet as sent.
+  var sent: Packet?
 
   mutating func assume(_ text: String) {
     if !assumptions.contains(text) { assumptions.append(text) }

@@ -21,11 +21,14 @@ public struct Simulation: Hashable, Sendable {
   public var reason: String?
   /// NAT rewrites, in order.
   public var rewrites: [Rewrite]
+  /// The packet as it was sent, with what the engine filled in (the sender's source address).
+  public var packet: Packet?
 
   public init(
     verdict: Verdict, decidedBy: Decision? = nil, path: [String] = [], trace: [TraceEntry] = [],
-    assumptions: [String] = [], reason: String? = nil, rewrites: [Rewrite] = []
+    assumptions: [String] = [], reason: String? = nil, rewrites: [Rewrite] = [], packet: Packet? = nil
   ) {
+    self.packet = packet
     self.verdict = verdict
     self.decidedBy = decidedBy
     self.path = path

@@ -62,6 +62,7 @@ public struct Simulator {
 
   func simulatePlainHost(_ request: Request, _ state: inout RunState) -> Simulation {
     var packet = request.packet
+    state.sent = packet
     let firewall = firewalls[Firewall.defaultNamespace] ?? NamespaceFirewall(name: nil, ruleset: Ruleset())
     let hook = request.hook ?? inferredHook(packet)
     if request.hook == nil {
@@ -108,7 +109,7 @@ public struct Simulator {
   ) -> Simulation {
     Simulation(
       verdict: verdict, decidedBy: decision, path: state.path, trace: state.trace, assumptions: state.assumptions,
-      reason: reason, rewrites: state.rewrites)
+      reason: reason, rewrites: state.rewrites, packet: state.sent)
   }
 
   func firewall(_ namespace: String) -> NamespaceFirewall {

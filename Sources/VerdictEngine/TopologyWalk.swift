@@ -25,6 +25,7 @@ struct TopologyWalk {
       throw Simulator.RequestError(
         message: "give --from NAMESPACE (or a --src address that a namespace of the topology owns)")
     }
+    state.sent = packet
     if packet.kind == .arp { return arp(packet, from: from, state) }
     guard let version = packet.version else { return done(.unknown, nil, state, reason: "not an IP packet") }
 
@@ -32,6 +33,7 @@ struct TopologyWalk {
     if network.owns(from, packet.destination) {
       // Local traffic loops through lo.
       if packet.source == nil { packet.source = packet.destination }
+      state.sent = packet
       packet.outputInterface = "lo"
       packet.inputInterface = nil
       for hook in [Hook.output, .postrouting] {
@@ -52,6 +54,7 @@ struct TopologyWalk {
       }
       packet.source = a
     }
+    state.sent = packet
     packet.inputInterface = nil
     packet.outputInterface = route.interface
     for hook in [Hook.output, .postrouting] {
@@ -210,8 +213,7 @@ struct TopologyWalk {
 
   /// ARP: not seen by the ip hooks; it reaches the owner of the address on the same link or not at all.
   func arp(_ packet: Packet, from: String, _ state: RunState) -> Simulation {
-    var state = state
-    state.assume("ARP is not seen by the ip, ip6 and inet hooks")
+    let state = state
     guard let route = network.route(from, to: packet.destination), route.nextHop == packet.destination else {
       return done(.drop, nil, state, reason: "\(packet.destination) is not on a link of \(from): no ARP is sent for it")
     }
@@ -240,6 +242,6 @@ struct TopologyWalk {
   ) -> Simulation {
     Simulation(
       verdict: verdict, decidedBy: decision, path: state.path, trace: state.trace, assumptions: state.assumptions,
-      reason: reason, rewrites: state.rewrites)
+      reason: reason, rewrites: state.rewrites, packet: state.sent)
   }
 }

@@ -84,7 +84,8 @@ struct DifferentialTests {
     #expect(cases >= 1000 || rulesets * packetsPerRuleset * 2 < 1000)
     if !failures.isEmpty {
       let report = failures.joined(separator: "\n")
-      _ = FileManager.default.createFile(atPath: "/tmp/firebreak-differential-failures.txt", contents: Data(report.utf8))
+      _ = FileManager.default.createFile(
+        atPath: "/tmp/firebreak-differential-failures.txt", contents: Data(report.utf8))
     }
     #expect(
       failures.isEmpty,
