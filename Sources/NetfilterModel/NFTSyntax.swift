@@ -7,8 +7,13 @@ public enum NFTSyntax {
     // nft drops a protocol match that a later header match implies (`ip protocol tcp tcp dport 22`
     // lists as `tcp dport 22`); do the same so the listing equals the script.
     let implied = Set(rule.matches.compactMap(impliedProtocol))
+    let asRange = negatedPortPairs(rule.matches)
     for match in listingOrder(rule.matches) {
       if !match.negated, case .l4proto(_, .single(let p)) = match.kind, implied.contains(p) { continue }
+      if asRange.contains(match), case .port(let proto, let dir, .single(let p)) = match.kind {
+        parts.append("\(proto.rawValue) \(dir == .source ? "sport" : "dport") != \(p.first)-\(p.last)")
+        continue
+      }
       parts.append(Self.match(match))
     }
     for statement in rule.statements { parts.append(Self.statement(statement)) }
@@ -22,6 +27,23 @@ public enum NFTSyntax {
     let origin = rule.location.origin
     guard let comment = rule.comment else { return origin }
     return origin.isEmpty || rule.location.line == 0 ? comment : "\(origin): \(comment)"
+  }
+
+  /// nft 1.0.6 merges `udp sport != A udp dport != B` into one compare of both ports, which holds
+  /// when either differs: the opposite of what was written. The destination one is written as the
+  /// range `!= B-B` (a range compare, never merged) so the kernel gets what the rule says.
+  static func negatedPortPairs(_ matches: [Match]) -> Set<Match> {
+    var result = Set<Match>()
+    for proto in TransportProtocol.allCases {
+      func negatedSingle(_ d: Direction) -> Match? {
+        matches.first { m in
+          guard m.negated, case .port(let p, let dir, .single(let r)) = m.kind else { return false }
+          return p == proto && dir == d && r.isSinglePort
+        }
+      }
+      if negatedSingle(.source) != nil, let destination = negatedSingle(.destination) { result.insert(destination) }
+    }
+    return result
   }
 
   /// nft merges two exact-value matches on adjacent fields of one header (`ip saddr A … ip daddr B`,
