@@ -5,9 +5,9 @@ import NetfilterModel
 
 /// Three scratch namespaces: a sender S, a router R and a receiver D.
 ///
-///     S: s0 ── r0 10.1.0.1  R  10.2.0.1 r1 ── d0 :D
+///     S: s0 ── r0 10.1.0.1 fd00:1::1  R  10.2.0.1 fd00:2::1 r1 ── d0 :D
 ///
-/// R forwards 172.16.0.0/12 to D; rp_filter is off and D's neighbour entry is pinned, so a frame
+/// R forwards 172.16.0.0/12 and fd00:172::/32 to D; rp_filter is off and D's neighbour entry is pinned, so a frame
 /// sent on s0 is judged only by R's netfilter. S and D have no addresses: their stacks never
 /// answer anything R sends, so no stray packet reaches R's chains between two cases. An nft observer table in R counts what survived
 /// every chain (input priority 1000, postrouting priority 1000 out of r1) and a sentinel frame
@@ -25,7 +25,7 @@ final class DifferentialLab {
 
   static let sentinelSource = "10.254.254.254"
   static let observer = """
-    table ip fbobs {
+    table inet fbobs {
       chain sentinel {
         type filter hook prerouting priority -1000; policy accept;
         ip saddr 10.254.254.254 counter drop
@@ -68,6 +68,14 @@ final class DifferentialLab {
 
   private func setUp() throws {
     for ns in [s, r, d] { try ip(["netns", "add", ns]) }
+    // S and D send nothing of their own (no router solicitations, MLD or DAD into R's input).
+    for ns in [s, d] {
+      let r = try run([
+        "/usr/sbin/ip", "netns", "exec", ns, "/usr/sbin/sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+        "net.ipv6.conf.default.disable_ipv6=1",
+      ])
+      guard r.status == 0 else { throw TestFailure("disable IPv6 in \(ns): \(r.stderr)") }
+    }
     // Created inside S and D, with the peer moved straight into R: the root namespace never sees them.
     try ip([
       "-n", s, "link", "add", "s0", "address", "02:00:00:00:00:01", "type", "veth", "peer", "name", "r0",
@@ -79,14 +87,21 @@ final class DifferentialLab {
     ])
     try ip(["-n", r, "addr", "add", "10.1.0.1/24", "dev", "r0"])
     try ip(["-n", r, "addr", "add", "10.2.0.1/24", "dev", "r1"])
+    try ip(["-n", r, "addr", "add", "fd00:1::1/64", "dev", "r0", "nodad"])
+    try ip(["-n", r, "addr", "add", "fd00:2::1/64", "dev", "r1", "nodad"])
     for (ns, dev) in [(s, "s0"), (r, "r0"), (r, "r1"), (d, "d0"), (s, "lo"), (r, "lo"), (d, "lo")] {
       try ip(["-n", ns, "link", "set", dev, "up"])
     }
     try ip(["-n", r, "route", "add", "172.16.0.0/12", "via", "10.2.0.2"])
     try ip(["-n", r, "neigh", "replace", "10.2.0.2", "lladdr", "02:00:00:00:02:01", "dev", "r1", "nud", "permanent"])
+    try ip(["-n", r, "-6", "route", "add", "fd00:172::/32", "via", "fd00:2::2"])
+    try ip([
+      "-n", r, "-6", "neigh", "replace", "fd00:2::2", "lladdr", "02:00:00:00:02:01", "dev", "r1", "nud", "permanent",
+    ])
     _ = try inR([
       "/usr/sbin/sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
       "net.ipv4.conf.default.rp_filter=0", "net.ipv4.conf.r0.rp_filter=0", "net.ipv4.conf.r1.rp_filter=0",
+      "net.ipv6.conf.all.forwarding=1",
     ])
     socket = try PacketSocket(namespace: s, interface: "s0")
   }
@@ -121,6 +136,7 @@ final class DifferentialLab {
   /// Replaces R's whole firewall with `ruleset` through one backend, plus the observer.
   func load(_ ruleset: Ruleset, _ backend: Backend) throws {
     _ = try inR(["/usr/sbin/iptables-legacy-restore"], input: DifferentialLab.emptyIPTables)
+    _ = try inR(["/usr/sbin/ip6tables-legacy-restore"], input: DifferentialLab.emptyIPTables)
     _ = try inR(["/usr/sbin/nft", "flush", "ruleset"])
     switch backend {
     case .nft:
@@ -132,8 +148,9 @@ final class DifferentialLab {
       }
     case .iptablesLegacy:
       _ = try inR(["/usr/sbin/nft", "-f", "-"], input: DifferentialLab.observer)
-      guard let text = try IPTablesCompiler().compile(ruleset).ipv4 else { throw TestFailure("no IPv4 output") }
-      _ = try inR(["/usr/sbin/iptables-legacy-restore"], input: text)
+      let compiled = try IPTablesCompiler().compile(ruleset)
+      if let v4 = compiled.ipv4 { _ = try inR(["/usr/sbin/iptables-legacy-restore"], input: v4) }
+      if let v6 = compiled.ipv6 { _ = try inR(["/usr/sbin/ip6tables-legacy-restore"], input: v6) }
     }
   }
 
@@ -156,7 +173,7 @@ final class DifferentialLab {
       if t.hasPrefix("table ") { table = t }
       if t.hasPrefix("chain ") { chain = String(t.split(separator: " ")[1]) }
       guard let packets = Self.number(after: "counter packets ", in: t) else { continue }
-      if table.hasPrefix("table ip fbobs") {
+      if table.hasPrefix("table inet fbobs") {
         switch chain {
         case "sentinel": c.sentinel = packets
         case "late_in": c.lateInput = packets
@@ -168,7 +185,8 @@ final class DifferentialLab {
       }
     }
     if backend == .iptablesLegacy {
-      let saved = try inR(["/usr/sbin/iptables-legacy-save", "-c"])
+      let saved =
+        try inR(["/usr/sbin/iptables-legacy-save", "-c"]) + (try inR(["/usr/sbin/ip6tables-legacy-save", "-c"]))
       for line in saved.split(separator: "\n") where line.hasPrefix("[") {
         guard let close = line.firstIndex(of: ":"), let packets = Int(line[line.index(after: line.startIndex)..<close]),
           let ruleLine = Self.number(after: "diff.policy:", in: String(line))

@@ -14,8 +14,8 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// Random rulesets from the supported model, shaped for the differential lab: packets enter the
-/// router on `r0`, are for the router itself (10.1.0.1, input) or routed out `r1` (172.16.0.0/12,
-/// forward). Every rule counts (`counter`) and carries a unique line, so kernel counters name it.
+/// router on `r0`, are for the router itself (10.1.0.1 or fd00:1::1, input) or routed out `r1`
+/// (172.16.0.0/12 or fd00:172::/32, forward). Every rule counts (`counter`) and carries a unique line, so kernel counters name it.
 struct RulesetGenerator {
   var rng: SplitMix64
   var line = 0
@@ -26,6 +26,13 @@ struct RulesetGenerator {
   ]
   static let forwardPrefixes: [(String, Int)] = [
     ("172.16.1.0", 24), ("172.16.1.5", 32), ("172.17.0.0", 16), ("172.20.0.0", 14), ("172.16.0.0", 12),
+  ]
+  static let sourcePrefixes6: [(String, Int)] = [
+    ("fd00:5::", 32), ("fd00:5:1::", 48), ("fd00:5:1::7", 128), ("fd00:6::", 31), ("2001:db8::", 32),
+    ("fd00::", 16),
+  ]
+  static let forwardPrefixes6: [(String, Int)] = [
+    ("fd00:172:1::", 48), ("fd00:172:1::5", 128), ("fd00:172::", 32), ("fd00:172:2::", 64),
   ]
   static let ports: [UInt16] = [22, 53, 80, 443, 1000, 1024, 5000, 8080]
 
@@ -44,14 +51,21 @@ struct RulesetGenerator {
   }
 
   mutating func addressElement(_ pool: [(String, Int)]) -> AddressElement {
-    if chance(0.2) {
-      let base = prefix(pick(pool))
-      guard case .v4(let first) = base.first, case .v4(let last) = base.last else { return .prefix(base) }
+    let base = prefix(pick(pool))
+    guard chance(0.2) else { return .prefix(base) }
+    // A range inside the prefix, a few hundred addresses wide at most.
+    switch (base.first, base.last) {
+    case (.v4(let first), .v4(let last)):
       let a = UInt32.random(in: first...last, using: &rng)
-      let b = UInt32.random(in: a...min(last, a &+ 300), using: &rng)
-      return .range(.v4(a), .v4(b))
+      return .range(.v4(a), .v4(UInt32.random(in: a...min(last, a &+ 300), using: &rng)))
+    case (.v6(let hi, let lo), .v6(_, let lastLo)):
+      let span = lastLo &- lo
+      let a = lo &+ UInt64.random(in: 0...min(span, 1000), using: &rng)
+      let b = a &+ UInt64.random(in: 0...min(lastLo &- a, 300), using: &rng)
+      return .range(.v6(hi, a), .v6(hi, b))
+    default:
+      return .prefix(base)
     }
-    return .prefix(prefix(pick(pool)))
   }
 
   /// How many elements an operand gets: mostly one, sometimes an anonymous set of 2–3.
@@ -73,18 +87,25 @@ struct RulesetGenerator {
     let kinds = ["saddr", "daddr", "proto", "port", "port", "icmp", "iif", "oif", "ct", "mark", "flags", "limit"]
     switch pick(kinds) {
     case "saddr":
+      let v6 = chance(0.5)
       var xs: [AddressElement] = []
-      for _ in 0..<elementCount() { xs.append(addressElement(RulesetGenerator.sourcePrefixes)) }
-      let op = operand(xs)
-      return Match(.address(.v4, .source, op), negated: negated, location: location)
+      for _ in 0..<elementCount() {
+        xs.append(addressElement(v6 ? RulesetGenerator.sourcePrefixes6 : RulesetGenerator.sourcePrefixes))
+      }
+      return Match(.address(v6 ? .v6 : .v4, .source, operand(xs)), negated: negated, location: location)
     case "daddr":
-      let pool = chance(0.5) ? RulesetGenerator.forwardPrefixes : [("10.1.0.1", 32), ("10.1.0.0", 24), ("10.0.0.0", 8)]
+      let v6 = chance(0.5)
+      let pool: [(String, Int)]
+      if v6 {
+        pool = chance(0.5) ? RulesetGenerator.forwardPrefixes6 : [("fd00:1::1", 128), ("fd00:1::", 64), ("fd00::", 16)]
+      } else {
+        pool = chance(0.5) ? RulesetGenerator.forwardPrefixes : [("10.1.0.1", 32), ("10.1.0.0", 24), ("10.0.0.0", 8)]
+      }
       var xs: [AddressElement] = []
       for _ in 0..<elementCount() { xs.append(addressElement(pool)) }
-      let op = operand(xs)
-      return Match(.address(.v4, .destination, op), negated: negated, location: location)
+      return Match(.address(v6 ? .v6 : .v4, .destination, operand(xs)), negated: negated, location: location)
     case "proto":
-      let op: Operand<UInt8> = chance(0.3) ? .set([6, 17]) : .single(pick([6, 17, 1]))
+      let op: Operand<UInt8> = chance(0.3) ? .set([6, 17]) : .single(pick([6, 17, 1, 58]))
       return Match(.l4proto(.metaL4proto, op), negated: negated, location: location)
     case "port":
       let proto = pick(TransportProtocol.allCases)
@@ -93,6 +114,10 @@ struct RulesetGenerator {
       let op = operand(xs)
       return Match(.port(proto, chance(0.7) ? .destination : .source, op), negated: negated, location: location)
     case "icmp":
+      if chance(0.5) {
+        let op: Operand<UInt8> = chance(0.3) ? .set([128, 129]) : .single(pick([128, 129, 1]))
+        return Match(.icmpType(.v6, op), negated: negated, location: location)
+      }
       let op: Operand<UInt8> = chance(0.3) ? .set([0, 8]) : .single(pick([8, 0, 3]))
       return Match(.icmpType(.v4, op), negated: negated, location: location)
     case "iif":
@@ -132,24 +157,25 @@ struct RulesetGenerator {
     return rule
   }
 
-  /// A ruleset of an `ip filter` table (INPUT, FORWARD and regular chains) and, sometimes,
-  /// `ip raw` and `ip mangle` tables at their fixed priorities.
+  /// A ruleset of an `inet filter` table (INPUT, FORWARD and regular chains) and, sometimes,
+  /// `inet raw` and `inet mangle` tables at their fixed priorities: one policy for IPv4 and IPv6,
+  /// which the iptables backend splits into iptables and ip6tables rules.
   mutating func ruleset() -> Ruleset {
     var tables: [Table] = []
     if chance(0.35) {
-      var raw = Table(family: .ip, name: "raw")
+      var raw = Table(family: .inet, name: "raw")
       raw.chains.append(baseChain("PREROUTING", .prerouting, .raw, isFilter: false))
       tables.append(raw)
     }
     if chance(0.35) {
-      var mangle = Table(family: .ip, name: "mangle")
+      var mangle = Table(family: .inet, name: "mangle")
       for (name, hook) in [("PREROUTING", Hook.prerouting), ("INPUT", .input), ("FORWARD", .forward)] where chance(0.6)
       {
         mangle.chains.append(baseChain(name, hook, .mangle, isFilter: false))
       }
       tables.append(mangle)
     }
-    var filter = Table(family: .ip, name: "filter")
+    var filter = Table(family: .inet, name: "filter")
     let userCount = Int.random(in: 0...3, using: &rng)
     let users = (0..<userCount).map { "u\($0)" }
     filter.chains.append(baseChain("INPUT", .input, .filter, isFilter: true, users: users))
