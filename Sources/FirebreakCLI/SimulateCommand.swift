@@ -112,6 +112,10 @@ enum SimulationJSON {
     pairs.append(("trace", .array(s.trace.map { entry($0, topology: topology) })))
     pairs.append(("assumptions", .array(s.assumptions.map { .string($0) })))
     if let reason = s.reason { pairs.append(("reason", .string(reason))) }
+    if topology {
+      pairs.append(
+        ("namespaces", .array(namespaceVerdicts(s).map { .object([("namespace", .string($0.0)), ("verdict", .string($0.1))]) })))
+    }
     if !s.rewrites.isEmpty {
       pairs.append(
         (
@@ -127,6 +131,17 @@ enum SimulationJSON {
         ))
     }
     return .object(pairs)
+  }
+
+  /// The namespaces the packet crossed, in order, with the outcome in each: it passed every one
+  /// but the last, where the final verdict was made.
+  static func namespaceVerdicts(_ s: Simulation) -> [(String, String)] {
+    var names: [String] = []
+    for hop in s.path {
+      guard let ns = hop.split(separator: ":").first.map(String.init), hop.contains(":") else { continue }
+      if names.last != ns { names.append(ns) }
+    }
+    return names.enumerated().map { i, ns in (ns, i == names.count - 1 ? s.verdict.rawValue : "accept") }
   }
 
   static func decision(_ d: Decision, topology: Bool) -> JSON {
@@ -165,6 +180,8 @@ struct SimulationText {
     if let from = request.from { head += " from \(from)" }
     lines.append(head)
     lines.append("path:   " + (s.path.isEmpty ? "(no ip hooks)" : s.path.joined(separator: " → ")))
+    let hops = SimulationJSON.namespaceVerdicts(s)
+    if hops.count > 1 { lines.append("hops:   " + hops.map { "\($0.0) \($0.1)" }.joined(separator: " → ")) }
     var lastChain = ""
     for e in s.trace {
       let chain = [e.namespace, e.hook.rawValue, e.family.rawValue, e.table, e.chain].compactMap { $0 }.joined(

@@ -49,7 +49,7 @@ import Testing
     #expect(
       c.out.hasPrefix(
         """
-        {"verdict": "accept", "decided_by": {"namespace": "host", "family": "ip", "table": "filter", "chain": "FORWARD", "index": 0, "rule": "ip saddr 11.11.11.0/24 accept", "hook": "forward", "source": "lab.policy:16:7"}, "path": ["RED:output", "RED:postrouting", "host:prerouting", "host:forward", "host:postrouting", "BLUE:prerouting", "BLUE:input"], "trace": [{"namespace": "host", "hook": "forward", "family": "ip", "table": "filter", "chain": "FORWARD", "index": 0, "rule": "ip saddr 11.11.11.0/24 accept", "matched": true, "action": "accept", "source": "lab.policy:16:7"}], "assumptions": []}
+        {"verdict": "accept", "decided_by": {"namespace": "host", "family": "ip", "table": "filter", "chain": "FORWARD", "index": 0, "rule": "ip saddr 11.11.11.0/24 accept", "hook": "forward", "source": "lab.policy:16:7"}, "path": ["RED:output", "RED:postrouting", "host:prerouting", "host:forward", "host:postrouting", "BLUE:prerouting", "BLUE:input"], "trace": [{"namespace": "host", "hook": "forward", "family": "ip", "table": "filter", "chain": "FORWARD", "index": 0, "rule": "ip saddr 11.11.11.0/24 accept", "matched": true, "action": "accept", "source": "lab.policy:16:7"}], "assumptions": [], "namespaces": [{"namespace": "RED", "verdict": "accept"}, {"namespace": "host", "verdict": "accept"}, {"namespace": "BLUE", "verdict": "accept"}]}
         """))
   }
 
