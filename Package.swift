@@ -18,10 +18,16 @@ let package = Package(
     .target(name: "IPTablesBackend", dependencies: ["NetfilterModel"]),
     // Packet -> verdict with a trace: hook traversal, rule evaluation, conntrack, NAT, topology.
     .target(name: "VerdictEngine", dependencies: ["NetfilterModel"]),
+    // libnftnl and libmnl (netlink), the rtnetlink uapi and namespace syscalls.
+    .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
+    // Namespaces, veth pairs, bridges, addresses, routes and sysctls over rtnetlink.
+    .target(name: "Topology", dependencies: ["NetfilterModel", "CNftnl"]),
     // The command line as a library, so argument parsing and commands are testable in-process.
     .target(
       name: "FirebreakCLI",
-      dependencies: ["NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine"]),
+      dependencies: [
+        "NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine", "Topology",
+      ]),
     .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
 
     .testTarget(name: "NetfilterModelTests", dependencies: ["NetfilterModel"]),
@@ -32,6 +38,7 @@ let package = Package(
       exclude: ["Golden"]),
     .testTarget(name: "VerdictEngineTests", dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
+    .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"]),
     .testTarget(
       name: "KernelTests",
       dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"]),

@@ -25,11 +25,14 @@ public struct CLI {
       fmt [--check] [--write] POLICY...        print policies in canonical form
       compile [--backend nft|iptables] [--firewall NS] [--family ip|ip6] [-o FILE] POLICY
                                                compile a policy to an nft script or iptables-restore input
+      topology up|down|show [--prefix P] [--format text|dot|svg] POLICY
+                                               build, remove or inspect the policy's namespaces and links
       simulate POLICY PACKET [--json] [--batch FILE]
                                                predict the kernel's verdict for a packet, with a trace
 
     Run 'firebreak COMMAND --help' for a command's options.
-    Exit status: 0 success, 1 fmt --check found differences, 2 bad usage or invalid input.
+    Exit status: 0 success, 1 fmt --check found differences, 2 bad usage or invalid input,
+    3 a kernel operation failed (state restored).
     """
 
   /// Runs `args` (without the program name).
@@ -47,6 +50,7 @@ public struct CLI {
     case "fmt": return runCommand(FormatCommand.self, rest)
     case "compile": return runCommand(CompileCommand.self, rest)
     case "simulate": return runCommand(SimulateCommand.self, rest)
+    case "topology": return runCommand(TopologyCommand.self, rest)
     default:
       console.error("firebreak: error: unknown command '\(command)' (try 'firebreak --help')")
       return 2

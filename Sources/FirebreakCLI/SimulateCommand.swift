@@ -114,7 +114,10 @@ enum SimulationJSON {
     if let reason = s.reason { pairs.append(("reason", .string(reason))) }
     if topology {
       pairs.append(
-        ("namespaces", .array(namespaceVerdicts(s).map { .object([("namespace", .string($0.0)), ("verdict", .string($0.1))]) })))
+        (
+          "namespaces",
+          .array(namespaceVerdicts(s).map { .object([("namespace", .string($0.0)), ("verdict", .string($0.1))]) })
+        ))
     }
     if !s.rewrites.isEmpty {
       pairs.append(
