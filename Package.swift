@@ -38,9 +38,12 @@ let package = Package(
       exclude: ["Golden"]),
     .testTarget(name: "VerdictEngineTests", dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
-    .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"]),
+    .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"], exclude: ["Golden"]),
     .testTarget(
       name: "KernelTests",
-      dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"]),
+      dependencies: [
+        "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel", "VerdictEngine", "Topology",
+        "FirebreakCLI",
+      ]),
   ]
 )

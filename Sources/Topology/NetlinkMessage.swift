@@ -104,22 +104,49 @@ extension NetlinkMessage: CustomStringConvertible {
     (UInt16(NLM_F_EXCL), "EXCL"), (UInt16(NLM_F_REPLACE), "REPLACE"), (UInt16(NLM_F_DUMP), "DUMP"),
   ]
 
+  static let linkNames: [UInt16: String] = [
+    UInt16(IFLA_IFNAME): "IFLA_IFNAME", UInt16(IFLA_LINKINFO): "IFLA_LINKINFO", UInt16(IFLA_MASTER): "IFLA_MASTER",
+    UInt16(IFLA_NET_NS_FD): "IFLA_NET_NS_FD", UInt16(IFLA_ADDRESS): "IFLA_ADDRESS",
+  ]
+  static let linkInfoNames: [UInt16: String] = [
+    UInt16(IFLA_INFO_KIND): "IFLA_INFO_KIND", UInt16(IFLA_INFO_DATA): "IFLA_INFO_DATA",
+  ]
+  static let addressNames: [UInt16: String] = [UInt16(IFA_LOCAL): "IFA_LOCAL", UInt16(IFA_ADDRESS): "IFA_ADDRESS"]
+  static let routeNames: [UInt16: String] = [
+    UInt16(RTA_DST.rawValue): "RTA_DST", UInt16(RTA_GATEWAY.rawValue): "RTA_GATEWAY",
+    UInt16(RTA_OIF.rawValue): "RTA_OIF",
+  ]
+
   /// A readable dump, one attribute per line (golden tests compare it).
   public var description: String {
     let name = NetlinkMessage.typeNames[type] ?? "type \(type)"
     let flagText = NetlinkMessage.flagNames.filter { flags & $0.0 == $0.0 && $0.0 != 0 }.map(\.1)
     var lines = ["\(name) flags=\(flagText.joined(separator: ","))", "  header " + hex(header)]
-    func render(_ a: Attribute, _ depth: Int) {
+    func render(_ a: Attribute, _ depth: Int, _ names: [UInt16: String], _ context: String) {
       let pad = String(repeating: "  ", count: depth)
+      let label = names[a.type] ?? "attr \(a.type)"
       switch a.payload {
       case .bytes(let b):
-        lines.append("\(pad)attr \(a.type) " + readable(b))
+        lines.append("\(pad)\(label) " + readable(b))
       case .nested(let prefix, let children):
-        lines.append("\(pad)nest \(a.type)" + (prefix.isEmpty ? "" : " header " + hex(prefix)))
-        for c in children { render(c, depth + 1) }
+        lines.append("\(pad)\(label)" + (prefix.isEmpty ? "" : " ifinfomsg " + hex(prefix)))
+        let inner: [UInt16: String]
+        switch (context, label) {
+        case (_, "IFLA_LINKINFO"): inner = NetlinkMessage.linkInfoNames
+        case (_, "IFLA_INFO_DATA"): inner = [UInt16(VETH_INFO_PEER): "VETH_INFO_PEER"]
+        case (_, "VETH_INFO_PEER"): inner = NetlinkMessage.linkNames
+        default: inner = [:]
+        }
+        for c in children { render(c, depth + 1, inner, label) }
       }
     }
-    for a in attributes { render(a, 1) }
+    let top: [UInt16: String]
+    switch Int32(type) {
+    case Int32(RTM_NEWADDR), Int32(RTM_DELADDR), Int32(RTM_GETADDR): top = NetlinkMessage.addressNames
+    case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE), Int32(RTM_GETROUTE): top = NetlinkMessage.routeNames
+    default: top = NetlinkMessage.linkNames
+    }
+    for a in attributes { render(a, 1, top, "") }
     return lines.joined(separator: "\n")
   }
 

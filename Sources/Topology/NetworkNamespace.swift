@@ -90,8 +90,12 @@ public enum NetworkNamespace {
     guard fd >= 0 else { throw NetlinkError(errno: errno, operation: "open namespace", object: name) }
     defer { close(fd) }
     var result: Result<T, Error>?
-    let entered = withEntered(fd: fd) { result = Result { try body() } }
-    guard entered != nil, let result else {
+    let entered: Bool =
+      withEntered(fd: fd) {
+        result = Result { try body() }
+        return true
+      } ?? false
+    guard entered, let result else {
       throw NetlinkError(errno: errno, operation: "enter namespace", object: name)
     }
     return try result.get()
