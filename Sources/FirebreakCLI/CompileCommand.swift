@@ -50,6 +50,10 @@ struct CompileCommand: Command {
       }
       firewalls = [fw]
     }
+    if firewalls.isEmpty {
+      cli.console.error("firebreak: error: \(path) declares no table to compile")
+      return 2
+    }
     if firewalls.count > 1 && output != nil {
       throw Arguments.UsageError(
         message: "\(path) has \(firewalls.count) firewalls; choose one with --firewall to write a file")

@@ -79,7 +79,7 @@ struct SimulateCommand: Command {
       return 2
     }
     var status: Int32 = 0
-    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       let trimmed = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
       let words = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
       if words.isEmpty { continue }

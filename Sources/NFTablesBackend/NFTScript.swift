@@ -84,7 +84,6 @@ public struct NFTScript {
       case .proto(let p): return (ProtocolNames.protocolName(p), Int(p))
       case .interface(let i): return ("\"\(i)\"", 0)
       case .ether(let m): return (m.description, 0)
-      case .mark(let m): return (NFTSyntax.hex(m), Int(m))
       case .address(let a): return (a.description, 0)
       }
     }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)

@@ -154,7 +154,6 @@ public enum SetType: String, Hashable, Sendable, CaseIterable {
   case inetProto = "inet_proto"
   case interfaceName = "ifname"
   case etherAddress = "ether_addr"
-  case mark = "mark"
 }
 
 /// One element of a named set.
@@ -164,5 +163,4 @@ public enum SetElement: Hashable, Sendable {
   case proto(UInt8)
   case interface(InterfacePattern)
   case ether(MACAddress)
-  case mark(UInt32)
 }

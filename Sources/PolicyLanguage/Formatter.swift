@@ -53,10 +53,10 @@ public struct Formatter {
         out.append(indent(depth) + text + (trailing.map { "  #" + $0 } ?? ""))
       case .block(let block):
         let header = render(block.header, depth: depth)
-        out.append(indent(depth) + header + " {" + (trivia.trailingComment.map { "  #" + $0 } ?? ""))
+        out.append(indent(depth) + header + " {")
         printNodes(block.children, depth: depth + 1, into: &out)
         for c in block.closingComments { out.append(indent(depth + 1) + "#" + c) }
-        out.append(indent(depth) + "}")
+        out.append(indent(depth) + "}" + (trivia.trailingComment.map { "  #" + $0 } ?? ""))
       }
       i += 1
     }
@@ -111,7 +111,8 @@ public struct Formatter {
         let glued =
           t.isPunct(",") || t.isPunct(")") || previous.isPunct("(")
           || (previous.isPunct(",") && depth == 0)
-          || (t.isAttached && t.kind == .word && t.text.hasPrefix(":") && previous.kind == .variable)
+          || (t.isAttached && (t.kind == .word || t.kind == .variable)
+            && (previous.kind == .word || previous.kind == .variable))
         if !glued { s += " " }
       }
       if t.isPunct("{") { depth += 1 }

@@ -71,9 +71,13 @@ public struct LayoutParser {
           diagnostics.append(.error("unexpected '}' with no open block", at: token.location))
           continue
         }
-        if let openingComment, var first = nodes.first {
-          first.trivia.leadingComments.insert(openingComment, at: 0)
-          nodes[0] = first
+        if let openingComment {
+          if var first = nodes.first {
+            first.trivia.leadingComments.insert(openingComment, at: 0)
+            nodes[0] = first
+          } else {
+            pendingComments.insert(openingComment, at: 0)
+          }
         }
         return (nodes, pendingComments)
       default:
@@ -122,6 +126,15 @@ public struct LayoutParser {
     let opensBlock = current.map { $0.kind == .word && LayoutParser.blockKeywords.contains($0.text) } ?? false
     while let token = current {
       if depth == 0 {
+        // `table ip filter` + newline + `{`: the brace on its own line still opens the block.
+        if token.kind == .newline && opensBlock && !lineTokens.isEmpty {
+          var look = index
+          while look < tokens.count && tokens[look].kind == .newline { look += 1 }
+          if look < tokens.count && tokens[look].isPunct("{") {
+            index = look
+            continue
+          }
+        }
         if token.kind == .newline || token.isPunct(";") { break }
         if token.kind == .comment { break }
         if token.isPunct("}") { break }

@@ -40,8 +40,10 @@ public struct Lexer {
     var tokens: [Token] = []
     var diagnostics: [Diagnostic] = []
     var i = 0
+    // A UTF-8 byte order mark is not part of the text.
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
     var line = 1
-    var lineStart = 0
+    var lineStart = i
     func location(_ at: Int) -> SourceLocation {
       SourceLocation(file: file, line: line, column: at - lineStart + 1)
     }
@@ -85,6 +87,8 @@ public struct Lexer {
         }
         if !closed {
           diagnostics.append(.error("unterminated string", at: location(start)))
+        } else if value.contains(UInt8(ascii: "\"")) {
+          diagnostics.append(.error("a string cannot contain '\"' (nft has no way to load it)", at: location(start)))
         }
         tokens.append(Token(.string, String(decoding: value, as: UTF8.self), at: location(start)))
       case UInt8(ascii: "$"), UInt8(ascii: "@"):
@@ -125,7 +129,7 @@ public struct Lexer {
       }
     }
     // Mark tokens written directly after the previous one (`$HOST:80`), so fmt keeps them together.
-    var lineStarts = [0]
+    var lineStarts = [bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0]
     for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(offset + 1) }
     for k in tokens.indices where k > 0 && tokens[k].kind != .newline && tokens[k - 1].kind != .newline {
       let start = lineStarts[tokens[k].location.line - 1] + tokens[k].location.column - 1

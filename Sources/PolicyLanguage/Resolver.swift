@@ -154,8 +154,8 @@ public struct Resolver {
   func expand(_ tokens: [Token], stack: [String] = []) throws -> [Token] {
     var out: [Token] = []
     for t in tokens {
-      guard t.kind == .variable else {
-        out.append(t)
+      guard t.kind == .variable, !t.text.isEmpty else {
+        if t.kind != .variable { out.append(t) }
         continue
       }
       guard let define = defines[t.text] else {
@@ -164,7 +164,13 @@ public struct Resolver {
       if stack.contains(t.text) {
         throw Diagnostic.error("'$\(t.text)' is defined in terms of itself", at: t.location)
       }
-      out += try expand(define.tokens, stack: stack + [t.text])
+      // Expanded tokens take the use site's location: an error in the value is reported where
+      // the value is used.
+      out += try expand(define.tokens, stack: stack + [t.text]).map { token in
+        var moved = token
+        moved.location = t.location
+        return moved
+      }
     }
     return out
   }
@@ -293,6 +299,11 @@ public struct Resolver {
       diagnostics.append(.error("expected a chain name after 'chain'", at: cursor.location))
       return nil
     }
+    do {
+      try checkObjectName(name, what: "chain")
+    } catch let d as Diagnostic {
+      diagnostics.append(d)
+    } catch {}
     if let extra = cursor.peek {
       diagnostics.append(.error("unexpected '\(extra)' in chain header", at: extra.location))
     }
@@ -404,6 +415,11 @@ public struct Resolver {
       diagnostics.append(.error("expected a set name after 'set'", at: cursor.location))
       return nil
     }
+    do {
+      try checkObjectName(name, what: "set")
+    } catch let d as Diagnostic {
+      diagnostics.append(d)
+    } catch {}
     var type: SetType?
     var elementTokens: [Token] = []
     for child in block.children {
@@ -472,7 +488,6 @@ public struct Resolver {
     case .inetProto: return .proto(try ValueParser.proto(t))
     case .interfaceName: return .interface(try ValueParser.interface(t))
     case .etherAddress: return .ether(try ValueParser.mac(t))
-    case .mark: return .mark(try ValueParser.mark(t))
     }
   }
 }

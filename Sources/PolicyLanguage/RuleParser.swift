@@ -281,7 +281,9 @@ struct RuleParser {
         throw Diagnostic.error("unknown rate unit '\(scale)' (bytes, kbytes, mbytes)", at: second.location)
       }
       quantity = .bytes
-      rateText = Substring(String(base * m))
+      let (bytes, overflow) = base.multipliedReportingOverflow(by: m)
+      if overflow { throw Diagnostic.error("rate \(rateText) \(scale)/… is too large", at: first.location) }
+      rateText = Substring(String(bytes))
       unitText = second.text[second.text.index(after: slash)...]
     }
     guard let rate = UInt64(rateText), rate > 0 else {
@@ -409,7 +411,13 @@ struct RuleParser {
         !addressToken.text.contains(":")
       {
         _ = cursor.next()
-        addressToken = Token(.word, addressToken.text + portPart.text, at: addressToken.location)
+        var text = addressToken.text + portPart.text
+        // `$HOST:$PORT`: the port is the next token.
+        if portPart.text == ":", let port = cursor.peek, port.kind == .word {
+          _ = cursor.next()
+          text += port.text
+        }
+        addressToken = Token(.word, text, at: addressToken.location)
       }
       let dest = try ValueParser.natDestination(addressToken)
       if let version, version != dest.version {

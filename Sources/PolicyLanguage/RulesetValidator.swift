@@ -97,8 +97,27 @@ public struct RulesetValidator {
       }
     }
 
-    for set in table.sets where set.elements.isEmpty {
-      _ = set  // An empty named set is legal: it is filled at run time by other tools.
+    // nft refuses overlapping intervals in a named set ("conflicting intervals specified").
+    for set in table.sets {
+      let intervals = set.elements.compactMap { e -> (AddressElement, (IPAddress, IPAddress))? in
+        if case .address(let a) = e { return (a, a.bounds) } else { return nil }
+      }.sorted { $0.1.0 < $1.1.0 }
+      for (a, b) in zip(intervals, intervals.dropFirst()) where b.1.0 <= a.1.1 {
+        diagnostics.append(
+          .error(
+            "elements \(a.0) and \(b.0) of set '\(set.name)' overlap; nft refuses overlapping intervals in a named set",
+            at: set.location))
+        break
+      }
+      let ports = set.elements.compactMap { e -> PortRange? in if case .port(let p) = e { return p } else { return nil }
+      }.sorted()
+      for (a, b) in zip(ports, ports.dropFirst()) where b.first <= a.last {
+        diagnostics.append(
+          .error(
+            "elements \(a) and \(b) of set '\(set.name)' overlap; nft refuses overlapping intervals in a named set",
+            at: set.location))
+        break
+      }
     }
     return diagnostics
   }
@@ -161,7 +180,13 @@ public struct RulesetValidator {
         diagnostics += checkSet(operand, in: table, accepts: [.inetProto], at: match.location)
       case .port(_, _, let operand):
         diagnostics += checkSet(operand, in: table, accepts: [.inetService], at: match.location)
-      case .icmpType(let version, _), .icmpCode(let version, _):
+      case .icmpType(let version, let operand), .icmpCode(let version, let operand):
+        if case .named(let name) = operand {
+          diagnostics.append(
+            .error(
+              "icmp types and codes cannot come from a named set ('@\(name)'); write them inline: { echo-request, echo-reply }",
+              at: match.location))
+        }
         if !family.ipVersions.contains(version) {
           diagnostics.append(
             .error("'\(version == .v4 ? "icmp" : "icmpv6")' match in an \(family.rawValue) table", at: match.location))

@@ -74,6 +74,7 @@ enum MatchEvaluator {
       guard let value = isType ? packet.icmpType : packet.icmpCode else {
         return .unknown("the packet's icmp \(isType ? "type" : "code") was not given (--icmp-type)")
       }
+      if case .named(let name) = operand { return .unknown("icmp types from the named set @\(name) are not modelled") }
       return .value(operand.inlineElements.contains(value))
 
     case .interface(let direction, let operand):

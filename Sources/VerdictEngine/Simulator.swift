@@ -75,7 +75,10 @@ public struct Simulator {
     }
     let hooks: [Hook]
     switch hook {
-    case .output, .postrouting: hooks = [.output, .postrouting]
+    case .output, .postrouting:
+      hooks = [.output, .postrouting]
+      // Locally generated: there is no input interface, at output nor at postrouting.
+      packet.inputInterface = ""
     case .forward: hooks = [.prerouting, .forward, .postrouting]
     default: hooks = [.prerouting, .input]
     }

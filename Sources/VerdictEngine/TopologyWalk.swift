@@ -35,7 +35,7 @@ struct TopologyWalk {
       if packet.source == nil { packet.source = packet.destination }
       state.sent = packet
       packet.outputInterface = "lo"
-      packet.inputInterface = nil
+      packet.inputInterface = ""
       for hook in [Hook.output, .postrouting] {
         if let end = runHook(from, hook, &packet, &state) { return end }
       }
@@ -55,7 +55,7 @@ struct TopologyWalk {
       packet.source = a
     }
     state.sent = packet
-    packet.inputInterface = nil
+    packet.inputInterface = ""
     packet.outputInterface = route.interface
     for hook in [Hook.output, .postrouting] {
       if let end = runHook(from, hook, &packet, &state) { return end }

@@ -128,4 +128,34 @@ import Testing
         "verdict: ACCEPT by host ip filter FORWARD rule 0: ip saddr 11.11.11.0/24 accept (lab.policy:16:7)"))
     #expect(!c.out.contains("\u{1B}["))  // no colour when not a terminal
   }
+
+  @Test func batchAcceptsCRLF() {
+    let batch =
+      "--iif eth0 --src 1.2.3.4 --dst 10.0.0.1 --dport 22\r\n--iif eth0 --src 1.2.3.4 --dst 10.0.0.1 --dport 23\r\n"
+    let (status, c) = run(["simulate", "p.policy", "--batch", "b.txt"], ["p.policy": plain, "b.txt": batch])
+    #expect(status == 0)
+    #expect(c.out.split(separator: "\n").count == 2)
+  }
+
+  @Test func locallyGeneratedPacketsHaveNoInputInterfaceAtPostrouting() {
+    let policy = """
+      table ip filter {
+        chain post {
+          type filter hook postrouting priority 0; policy accept;
+          iifname "eth0" drop
+        }
+      }
+
+      """
+    let (status, c) = run(
+      ["simulate", "k.policy", "--dst", "8.8.8.8", "--oif", "eth1", "--json"], ["k.policy": policy])
+    #expect(status == 0)
+    #expect(c.out.hasPrefix(#"{"verdict": "accept""#))
+  }
+
+  @Test func compileWithoutTablesIsAnError() {
+    let (status, c) = run(["compile", "-o", "/tmp/never-written.nft", "t.policy"], ["t.policy": "topology {\n}\n"])
+    #expect(status == 2)
+    #expect(c.err == "firebreak: error: t.policy declares no table to compile\n")
+  }
 }

@@ -84,4 +84,34 @@ import Testing
         == .address(.v4, .source, .single(.prefix(IPPrefix(address: IPAddress("11.11.11.0")!, length: 24)))))
     #expect(rule.location.line == 22 && rule.location.column == 7)
   }
+
+  /// Cases a reviewer found: fmt must keep every comment, be idempotent, and keep meaning.
+  @Test(arguments: [
+    ("empty block comment", "table ip filter {\n  chain empty { # kept\n  }\n}\n", "# kept"),
+    (
+      "comment after a closing brace", "table ip filter {\n  chain input { accept; drop }  # after close\n}\n",
+      "}  # after close"
+    ),
+    (
+      "brace on its own line", "table ip filter\n{\n  chain INPUT\n  {\n    accept\n  }\n}\n",
+      "  chain INPUT {\n    accept\n  }"
+    ),
+    (
+      "variable host and port",
+      "define H = 10.0.0.1\ndefine P = 8080\ntable ip nat {\n  chain PREROUTING {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 80 dnat to $H:$P\n  }\n}\n",
+      "dnat to $H:$P"
+    ),
+  ])
+  func formatKeepsEverything(name: String, text: String, mustContain: String) throws {
+    let (once, d1) = Formatter().format(file: "t.policy", text: text)
+    #expect(d1.isEmpty)
+    let formatted = try #require(once)
+    #expect(formatted.contains(mustContain), "\(formatted)")
+    let (twice, _) = Formatter().format(file: "t.policy", text: formatted)
+    #expect(twice == formatted)
+    let (a, da) = Fixtures.resolve(text: text)
+    let (b, _) = Fixtures.resolve(text: formatted)
+    #expect(da.isEmpty, "\(da)")
+    #expect(a != nil && a == b)
+  }
 }
