@@ -26,6 +26,12 @@ demo: build
 	@echo "== the seed's ping, after the fix: the echo and its reply pass"
 	$(FIREBREAK) simulate $(LAB) --from RED --dst 11.11.11.3 --proto icmp
 	$(FIREBREAK) simulate $(LAB) --from BLUE --dst 11.11.11.2 --proto icmp --icmp-type echo-reply --json
+	@echo "== the lab, drawn (Graphviz)"
+	$(FIREBREAK) topology show --format dot $(LAB)
+	@echo "== proof on this kernel: the lab in scratch namespaces, real packets, compared with the predictions"
+	@if [ "$$(id -u)" = 0 ]; then \
+	  $(FIREBREAK) verify Rules/lab-blocked.policy && $(FIREBREAK) verify $(LAB); \
+	else echo "(verify needs root: skipped)"; fi
 
 test: setup
 	$(SWIFT) test

@@ -22,11 +22,16 @@ let package = Package(
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
     // Namespaces, veth pairs, bridges, addresses, routes and sysctls over rtnetlink.
     .target(name: "Topology", dependencies: ["NetfilterModel", "CNftnl"]),
+    // Proof on the kernel: topology up in scratch namespaces, firewalls applied, real probes.
+    .target(
+      name: "Verification",
+      dependencies: ["NetfilterModel", "Topology", "VerdictEngine", "NFTablesBackend", "IPTablesBackend", "CNftnl"]),
     // The command line as a library, so argument parsing and commands are testable in-process.
     .target(
       name: "FirebreakCLI",
       dependencies: [
         "NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine", "Topology",
+        "Verification",
       ]),
     .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
 
@@ -43,7 +48,7 @@ let package = Package(
       name: "KernelTests",
       dependencies: [
         "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel", "VerdictEngine", "Topology",
-        "FirebreakCLI",
+        "FirebreakCLI", "Verification",
       ]),
   ]
 )

@@ -27,6 +27,8 @@ public struct CLI {
                                                compile a policy to an nft script or iptables-restore input
       topology up|down|show [--prefix P] [--format text|dot|svg] POLICY
                                                build, remove or inspect the policy's namespaces and links
+      verify [--backend nft|iptables] [--keep] POLICY
+                                               prove the policy with real packets in scratch namespaces
       simulate POLICY PACKET [--json] [--batch FILE]
                                                predict the kernel's verdict for a packet, with a trace
 
@@ -51,6 +53,7 @@ public struct CLI {
     case "compile": return runCommand(CompileCommand.self, rest)
     case "simulate": return runCommand(SimulateCommand.self, rest)
     case "topology": return runCommand(TopologyCommand.self, rest)
+    case "verify": return runCommand(VerifyCommand.self, rest)
     default:
       console.error("firebreak: error: unknown command '\(command)' (try 'firebreak --help')")
       return 2

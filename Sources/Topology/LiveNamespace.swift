@@ -10,6 +10,8 @@ public struct LiveNamespace: Sendable {
     public var kind: String?
     public var masterIndex: Int32?
     public var isUp: Bool
+    /// The link-layer address (6 bytes for Ethernet), when it has one.
+    public var hardwareAddress: [UInt8] = []
   }
 
   public struct Address: Sendable, Equatable {
@@ -47,7 +49,10 @@ public struct LiveNamespace: Sendable {
         if let k = nested[UInt16(IFLA_INFO_KIND)] { kind = String(decoding: k.prefix { $0 != 0 }, as: UTF8.self) }
       }
       let master = attributes[UInt16(IFLA_MASTER)].map { Int32(bitPattern: read32($0, 0)) }
-      links.append(Link(index: index, name: name, kind: kind, masterIndex: master, isUp: flags & UInt32(IFF_UP) != 0))
+      links.append(
+        Link(
+          index: index, name: name, kind: kind, masterIndex: master, isUp: flags & UInt32(IFF_UP) != 0,
+          hardwareAddress: attributes[UInt16(IFLA_ADDRESS)] ?? []))
     }
     var addresses: [Address] = []
     try socket.dump(RTNetlink.dumpAddresses(), operation: "list addresses in") { type, payload in

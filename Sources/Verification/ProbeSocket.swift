@@ -1,0 +1,140 @@
+import CNftnl
+import Foundation
+import NetfilterModel
+import Topology
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Sockets opened inside a namespace for probes: raw IP sockets (the kernel routes, resolves ARP
+/// and runs the sender's output hooks; a receiver's raw socket only sees what passed its input
+/// hooks) and packet sockets for ARP.
+final class ProbeSocket {
+  let fd: Int32
+
+  private init(fd: Int32) { self.fd = fd }
+  deinit { close(fd) }
+
+  /// `socket(AF_INET, SOCK_RAW, proto)` in `namespace`; with IPPROTO_RAW the caller writes the IP header.
+  static func raw(in namespace: String, proto: Int32) throws -> ProbeSocket {
+    let fd = try NetworkNamespace.run(in: namespace) { socket(AF_INET, Int32(SOCK_RAW.rawValue), proto) }
+    guard fd >= 0 else { throw NetlinkError(errno: errno, operation: "open raw socket in", object: namespace) }
+    return ProbeSocket(fd: fd)
+  }
+
+  /// `socket(AF_PACKET, SOCK_RAW, ETH_P_ARP)` bound to `interface` in `namespace`.
+  static func arp(in namespace: String, interface: String) throws -> ProbeSocket {
+    let (fd, index): (Int32, UInt32) = try NetworkNamespace.run(in: namespace) {
+      (Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), Int32(UInt16(0x0806).bigEndian)), if_nametoindex(interface))
+    }
+    guard fd >= 0 else { throw NetlinkError(errno: errno, operation: "open packet socket in", object: namespace) }
+    let probe = ProbeSocket(fd: fd)
+    var address = [UInt8](repeating: 0, count: 20)  // struct sockaddr_ll
+    address[0] = UInt8(AF_PACKET & 0xff)
+    address[2] = 0x08
+    address[3] = 0x06
+    withUnsafeBytes(of: Int32(index)) { for (k, b) in $0.enumerated() { address[4 + k] = b } }
+    let bound = address.withUnsafeBytes {
+      bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(20))
+    }
+    guard bound == 0 else {
+      throw NetlinkError(errno: errno, operation: "bind packet socket to", object: "\(interface) in \(namespace)")
+    }
+    return probe
+  }
+
+  /// Sends an IP packet (header included) to `destination` through the kernel's routing.
+  func send(ip packet: [UInt8], to destination: UInt32) throws {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = destination.bigEndian
+    let n = packet.withUnsafeBytes { bytes in
+      withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+      }
+    }
+    // EPERM: the sender's own firewall dropped it on output; the probe's outcome says so.
+    if n < 0 && errno != EPERM {
+      throw NetlinkError(errno: errno, operation: "send probe to", object: "\(IPAddress.v4(destination))")
+    }
+  }
+
+  /// Sends a link-layer frame on a packet socket.
+  func send(frame: [UInt8]) throws {
+    let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+    guard n == frame.count else { throw NetlinkError(errno: errno, operation: "send frame", object: "ARP") }
+  }
+
+  /// Waits (at most `timeout` ms in total) for a datagram that `accept` recognises.
+  func receive(within timeout: Int32, _ accept: ([UInt8]) -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
+    var buffer = [UInt8](repeating: 0, count: 2048)
+    while true {
+      let left = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+      var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      guard poll(&pfd, 1, left) > 0 else { return false }
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n > 0 && accept(Array(buffer[0..<n])) { return true }
+      if left == 0 { return false }
+    }
+  }
+}
+
+/// IPv4 probe packets with correct checksums.
+enum ProbePackets {
+  static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
+  static func be32(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
+  }
+
+  static func checksum(_ bytes: [UInt8]) -> UInt16 {
+    var sum: UInt32 = 0
+    var i = 0
+    while i + 1 < bytes.count {
+      sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
+      i += 2
+    }
+    if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
+    while sum >> 16 != 0 { sum = (sum & 0xffff) + (sum >> 16) }
+    return ~UInt16(sum)
+  }
+
+  /// An IPv4 packet (header and payload); `id` marks the probe so the receiver can recognise it.
+  static func ipv4(
+    source: UInt32, destination: UInt32, proto: UInt8, id: UInt16, sourcePort: UInt16, destinationPort: UInt16
+  ) -> [UInt8] {
+    var l4: [UInt8]
+    switch proto {
+    case 6:
+      l4 =
+        be16(sourcePort) + be16(destinationPort) + be32(UInt32(id)) + be32(0) + [0x50, 0x02] + be16(64240) + [
+          0, 0, 0, 0,
+        ]
+    case 17:
+      l4 = be16(sourcePort) + be16(destinationPort) + be16(8 + 4) + [0, 0] + be16(id) + [0x66, 0x62]
+    default:
+      l4 = [8, 0, 0, 0] + be16(id) + be16(1) + [0x66, 0x62, 0x74, 0x21]
+    }
+    let at = proto == 6 ? 16 : proto == 17 ? 6 : 2
+    let pseudo = be32(source) + be32(destination) + [0, proto] + be16(UInt16(l4.count))
+    let c = checksum((proto == 1 ? [] : pseudo) + l4)
+    l4[at] = UInt8(c >> 8)
+    l4[at + 1] = UInt8(c & 0xff)
+    var ip: [UInt8] = [0x45, 0] + be16(UInt16(20 + l4.count)) + be16(id) + [0x40, 0, 64, proto, 0, 0]
+    ip += be32(source) + be32(destination)
+    let h = checksum(ip)
+    ip[10] = UInt8(h >> 8)
+    ip[11] = UInt8(h & 0xff)
+    return ip + l4
+  }
+
+  /// An Ethernet ARP request: who has `target`? tell `sender`.
+  static func arpRequest(senderMAC: [UInt8], sender: UInt32, target: UInt32) -> [UInt8] {
+    let broadcast = [UInt8](repeating: 0xff, count: 6)
+    return broadcast + senderMAC + [0x08, 0x06] + [0, 1, 0x08, 0, 6, 4, 0, 1] + senderMAC + be32(sender)
+      + [UInt8](repeating: 0, count: 6) + be32(target)
+  }
+}
