@@ -3,9 +3,6 @@
 #ifndef FIREBREAK_CNFTNL_SHIM_H
 #define FIREBREAK_CNFTNL_SHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 
 // Socket headers before any <linux/*.h>, or in_addr gets two definitions.
 #include <sys/socket.h>
@@ -15,6 +12,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 #include <errno.h>
+#include <sys/syscall.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -27,12 +25,18 @@
 /// MNL_SOCKET_BUFFER_SIZE, a macro Swift cannot import.
 static inline size_t fb_mnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
 
-/// setns(2): enter the network namespace behind `fd` (CLONE_NEWNET) on the calling thread.
+// Without _GNU_SOURCE (which would redefine glibc types differently from Swift's Glibc module)
+// these are not declared; they are in every glibc since 2.14.
+#ifndef CLONE_NEWNET
+#define CLONE_NEWNET 0x40000000
+#endif
+extern int setns(int fd, int nstype);
+extern int unshare(int flags);
 
+/// setns(2): enter the network namespace behind `fd` (CLONE_NEWNET) on the calling thread.
 static inline int fb_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }
 
 /// unshare(2) of the network namespace, for the calling thread only.
-
 static inline int fb_unshare_net(void) { return unshare(CLONE_NEWNET); }
 
 /// mount(2) flags used to publish a namespace as iproute2 does.
@@ -41,6 +45,6 @@ static inline unsigned long fb_ms_shared_rec(void) { return MS_SHARED | MS_REC; 
 static inline int fb_mnt_detach(void) { return MNT_DETACH; }
 
 /// The kernel thread id of the calling thread.
-static inline int fb_gettid(void) { return (int)gettid(); }
+static inline int fb_gettid(void) { return (int)syscall(SYS_gettid); }
 
 #endif

@@ -83,20 +83,29 @@ public enum NetworkNamespace {
     }
   }
 
-  /// Runs `body` on the calling thread while it is inside namespace `name`, and always returns
-  /// to the namespace the thread was in. Equivalent to `ip netns exec NAME` for one call.
-  public static func run<T>(in name: String, _ body: () throws -> T) throws -> T {
+  /// Runs `body` inside namespace `name` on a dedicated thread (namespaces are per thread), and
+  /// waits for it; the caller's thread never changes namespace. Equivalent to `ip netns exec NAME`
+  /// for one call. Sockets opened in `body` stay in that namespace.
+  public static func run<T>(in name: String, _ body: @escaping () throws -> T) throws -> T {
     let fd = open(path(name), O_RDONLY)
     guard fd >= 0 else { throw NetlinkError(errno: errno, operation: "open namespace", object: name) }
     defer { close(fd) }
-    var result: Result<T, Error>?
-    let entered: Bool =
-      withEntered(fd: fd) {
-        result = Result { try body() }
+    let box = NamespaceCall<T>()
+    let work = NamespaceWork(body)
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      defer { done.signal() }
+      let entered: Bool? = withEntered(fd: fd) {
+        box.result = Result { try work.run() }
         return true
-      } ?? false
-    guard entered, let result else {
-      throw NetlinkError(errno: errno, operation: "enter namespace", object: name)
+      }
+      box.entered = entered ?? false
+      if !box.entered { box.enterErrno = errno }
+    }
+    thread.start()
+    done.wait()
+    guard box.entered, let result = box.result else {
+      throw NetlinkError(errno: box.enterErrno, operation: "enter namespace", object: name)
     }
     return try result.get()
   }
@@ -112,4 +121,18 @@ public enum NetworkNamespace {
     precondition(fb_setns_net(home) == 0, "cannot return to the original network namespace")
     return value
   }
+}
+
+/// The result of a call run in a namespace's thread (handed back across threads once, after the
+/// thread signalled it is done).
+final class NamespaceCall<T>: @unchecked Sendable {
+  var result: Result<T, Error>?
+  var entered = false
+  var enterErrno: Int32 = 0
+}
+
+/// The body of such a call.
+final class NamespaceWork<T>: @unchecked Sendable {
+  let run: () throws -> T
+  init(_ run: @escaping () throws -> T) { self.run = run }
 }

@@ -18,9 +18,9 @@ struct VerifyKernelTests {
   @Test(arguments: ["lab-blocked", "lab"], ["nft", "iptables"])
   func seedPoliciesVerify(name: String, backend: String) throws {
     let console = Console.capturing()
+    let prefix = "fbt-v\(UInt32.random(in: 0...0xffffff))-"
     let status = CLI(console: console).run([
-      "verify", "--backend", backend, "--prefix", "fbt-v\(UInt32.random(in: 0...0xffffff))-",
-      Repo.root + "/Rules/\(name).policy",
+      "verify", "--backend", backend, "--prefix", prefix, Repo.root + "/Rules/\(name).policy",
     ])
     #expect(status == 0, "\(console.out)\(console.err)")
     #expect(console.out.contains("8/8 probes agree"))
@@ -28,7 +28,7 @@ struct VerifyKernelTests {
     #expect(arp.contains("pass       pass"))
     let echo = console.out.split(separator: "\n").first { $0.hasPrefix("icmp echo RED → BLUE") } ?? ""
     #expect(echo.contains(name == "lab" ? "pass       pass" : "blocked    blocked"), "\(echo)")
-    #expect(!(try run(["/usr/sbin/ip", "netns", "list"]).stdout.contains("fbt-v")))
+    #expect(!(try run(["/usr/sbin/ip", "netns", "list"]).stdout.contains(prefix)))
   }
 
   @Test func aWrongPredictionIsDetected() throws {
