@@ -83,14 +83,14 @@ final class ProbeSocket {
   }
 }
 
-/// IPv4 probe packets with correct checksums.
-enum ProbePackets {
-  static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
-  static func be32(_ v: UInt32) -> [UInt8] {
+/// IPv4 probe packets with correct checksums (also used by the kernel tests' frame builder).
+public enum ProbePackets {
+  public static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
+  public static func be32(_ v: UInt32) -> [UInt8] {
     [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
   }
 
-  static func checksum(_ bytes: [UInt8]) -> UInt16 {
+  public static func checksum(_ bytes: [UInt8]) -> UInt16 {
     var sum: UInt32 = 0
     var i = 0
     while i + 1 < bytes.count {

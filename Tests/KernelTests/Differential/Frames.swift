@@ -1,3 +1,5 @@
+import Verification
+
 /// Builds Ethernet frames carrying IPv4 or IPv6 TCP, UDP or ICMP(v6) with correct checksums, to be sent
 /// on an AF_PACKET socket as if a host on the link had sent them.
 enum Frames {
@@ -64,23 +66,9 @@ enum Frames {
     return p.destinationMAC + p.sourceMAC + [0x86, 0xdd] + header + l4
   }
 
-  static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
-  static func be32(_ v: UInt32) -> [UInt8] {
-    [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
-  }
-
-  /// The Internet checksum (RFC 1071).
-  static func checksum(_ bytes: [UInt8]) -> UInt16 {
-    var sum: UInt32 = 0
-    var i = 0
-    while i + 1 < bytes.count {
-      sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-      i += 2
-    }
-    if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
-    while sum >> 16 != 0 { sum = (sum & 0xffff) + (sum >> 16) }
-    return ~UInt16(sum)
-  }
+  static func be16(_ v: UInt16) -> [UInt8] { ProbePackets.be16(v) }
+  static func be32(_ v: UInt32) -> [UInt8] { ProbePackets.be32(v) }
+  static func checksum(_ bytes: [UInt8]) -> UInt16 { ProbePackets.checksum(bytes) }
 
   static func frame(_ p: IPv4Packet) -> [UInt8] {
     let l4 = transport(
