@@ -18,6 +18,11 @@ let package = Package(
     .target(name: "IPTablesBackend", dependencies: ["NetfilterModel"]),
     // Packet -> verdict with a trace: hook traversal, rule evaluation, conntrack, NAT, topology.
     .target(name: "VerdictEngine", dependencies: ["NetfilterModel"]),
+    // ClassBench-like rulesets and packets for the engine's benchmark and equivalence test.
+    .target(name: "SyntheticRulesets", dependencies: ["NetfilterModel", "VerdictEngine"]),
+    .executableTarget(
+      name: "firebreak-bench", dependencies: ["SyntheticRulesets", "VerdictEngine", "NetfilterModel"],
+      path: "Benchmarks/FirebreakBench"),
     // libnftnl and libmnl (netlink), the rtnetlink uapi and namespace syscalls.
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
     // Namespaces, veth pairs, bridges, addresses, routes and sysctls over rtnetlink.
@@ -41,7 +46,8 @@ let package = Package(
       name: "BackendTests",
       dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"],
       exclude: ["Golden"]),
-    .testTarget(name: "VerdictEngineTests", dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel"]),
+    .testTarget(
+      name: "VerdictEngineTests", dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel", "SyntheticRulesets"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"], exclude: ["Golden"]),
     .testTarget(

@@ -33,12 +33,17 @@ struct ChainRunner {
     var current = hooked.chain
     var index = 0
     var stack: [(Chain, Int)] = []
+    let tracing = state.tracing
+    // Indexed engine: per chain, the rules that can match this packet (nil: all of them). The
+    // fields an index uses only change by NAT, which ends the chain, so one lookup per chain.
+    var candidateCache: [String: [Int32]?] = [:]
 
-    func entry(_ chain: Chain, _ i: Int?, _ text: String, matched: Bool, action: String, source: SourceLocation?) {
+    func entry(_ chain: Chain, _ i: Int?, _ text: @autoclosure () -> String, matched: Bool, action: String, source: SourceLocation?) {
+      guard tracing else { return }
       state.trace.append(
         TraceEntry(
           namespace: firewall.name, hook: hook, family: table.family, table: table.name, chain: chain.name, index: i,
-          rule: text, matched: matched, action: action, source: source))
+          rule: text(), matched: matched, action: action, source: source))
     }
 
     func policy() -> Outcome {
@@ -50,7 +55,38 @@ struct ChainRunner {
       return p == .accept ? .accept(d, false) : .drop(d)
     }
 
+    /// The first rule at or after `from` that can match (the index skips the others, which the
+    /// trace still lists as not matching).
+    func nextCandidate(_ chain: Chain, from: Int) -> Int {
+      guard let chainIndex = firewall.indexes[NamespaceFirewall.key(table, chain.name)] else { return from }
+      let candidates: [Int32]?
+      if let cached = candidateCache[chain.name] {
+        candidates = cached
+      } else {
+        candidates = chainIndex.candidates(for: packet)
+        candidateCache[chain.name] = candidates
+      }
+      guard let candidates else { return from }
+      var lo = 0
+      var hi = candidates.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if Int(candidates[mid]) < from { lo = mid + 1 } else { hi = mid }
+      }
+      let next = lo < candidates.count ? Int(candidates[lo]) : chain.rules.count
+      if tracing {
+        for skipped in from..<next {
+          let rule = chain.rules[skipped]
+          entry(
+            chain, skipped, NFTSyntax.rule(rule, family: table.family), matched: false, action: "no match",
+            source: rule.location.line == 0 ? nil : rule.location)
+        }
+      }
+      return next
+    }
+
     while true {
+      index = nextCandidate(current, from: index)
       if index >= current.rules.count {
         // End of a regular chain returns to the caller; end of the base chain (or of a chain
         // reached by goto from it) applies the base chain's policy.
@@ -60,7 +96,15 @@ struct ChainRunner {
         continue
       }
       let rule = current.rules[index]
-      let text = NFTSyntax.rule(rule, family: table.family)
+      let family = table.family
+      var rendered: String?
+      // Rule text is rendered only when something shows it (a trace entry, a decision, an error).
+      func text() -> String {
+        if let rendered { return rendered }
+        let t = NFTSyntax.rule(rule, family: family)
+        rendered = t
+        return t
+      }
       let source = rule.location.line == 0 ? nil : rule.location
       var truth = Truth.yes
       for match in rule.matches {
@@ -71,74 +115,73 @@ struct ChainRunner {
         }
         if case .unknown(let why) = t {
           truth = .unknown(
-            "rule \"\(text)\" in chain \(table.family.rawValue) \(table.name) \(current.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)"
+            "rule \"\(text())\" in chain \(table.family.rawValue) \(table.name) \(current.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)"
           )
           // Keep looking: a later false match still makes the rule false.
           continue
         }
       }
       if truth == .no {
-        entry(current, index, text, matched: false, action: "no match", source: source)
+        entry(current, index, text(), matched: false, action: "no match", source: source)
         index += 1
         continue
       }
       if case .unknown(let why) = truth {
-        entry(current, index, text, matched: false, action: "unknown", source: source)
+        entry(current, index, text(), matched: false, action: "unknown", source: source)
         return .unknown(why)
       }
       for statement in rule.statements {
         if case .setMark(let m) = statement.kind { packet.mark = m }
       }
-      let here = decision(current, index, text, source)
       guard let verdict = rule.verdict else {
-        entry(current, index, text, matched: true, action: "continue", source: source)
+        entry(current, index, text(), matched: true, action: "continue", source: source)
         index += 1
         continue
       }
       switch verdict {
       case .accept:
-        entry(current, index, text, matched: true, action: "accept", source: source)
-        return .accept(here, true)
+        entry(current, index, text(), matched: true, action: "accept", source: source)
+        return .accept(decision(current, index, text(), source), true)
       case .drop:
-        entry(current, index, text, matched: true, action: "drop", source: source)
-        return .drop(here)
+        entry(current, index, text(), matched: true, action: "drop", source: source)
+        return .drop(decision(current, index, text(), source))
       case .reject:
-        entry(current, index, text, matched: true, action: "reject", source: source)
-        return .reject(here)
+        entry(current, index, text(), matched: true, action: "reject", source: source)
+        return .reject(decision(current, index, text(), source))
       case .continue:
-        entry(current, index, text, matched: true, action: "continue", source: source)
+        entry(current, index, text(), matched: true, action: "continue", source: source)
         index += 1
       case .return:
-        entry(current, index, text, matched: true, action: "return", source: source)
+        entry(current, index, text(), matched: true, action: "return", source: source)
         guard let (caller, next) = stack.popLast() else { return policy() }
         current = caller
         index = next
       case .jump(let target), .goto(let target):
         guard let dest = table.chain(target) else {
-          return .unknown("rule \"\(text)\" jumps to chain '\(target)', which table \(table.name) does not have")
+          return .unknown("rule \"\(text())\" jumps to chain '\(target)', which table \(table.name) does not have")
         }
         let isJump: Bool
         if case .jump = verdict { isJump = true } else { isJump = false }
-        entry(current, index, text, matched: true, action: "\(isJump ? "jump" : "goto") \(target)", source: source)
+        entry(current, index, text(), matched: true, action: "\(isJump ? "jump" : "goto") \(target)", source: source)
         if isJump {
           guard stack.count < ChainRunner.maximumDepth else {
-            return .unknown("jump stack deeper than \(ChainRunner.maximumDepth) at rule \"\(text)\"")
+            return .unknown("jump stack deeper than \(ChainRunner.maximumDepth) at rule \"\(text())\"")
           }
           stack.append((current, index + 1))
         }
         current = dest
         index = 0
       case .snat, .dnat, .masquerade, .redirect:
-        switch applyNAT(verdict, &packet, &state, text) {
+        switch applyNAT(verdict, &packet, &state, text()) {
         case .failure(let why):
-          entry(current, index, text, matched: true, action: "unknown", source: source)
+          entry(current, index, text(), matched: true, action: "unknown", source: source)
           return .unknown(why)
         case .dropped(let why):
-          entry(current, index, text, matched: true, action: "drop (\(why))", source: source)
-          return .drop(here)
+          entry(current, index, text(), matched: true, action: "drop (\(why))", source: source)
+          return .drop(decision(current, index, text(), source))
         case .success(let description):
-          entry(current, index, text, matched: true, action: description, source: source)
-          return .nat(here)
+          entry(current, index, text(), matched: true, action: description, source: source)
+          return .nat(decision(current, index, text(), source))
         }
       }
     }

@@ -21,6 +21,8 @@ struct RunState {
   var lastPolicyAccept: Decision?
   /// The packet as sent.
   var sent: Packet?
+  /// Record every rule consulted (off for bulk runs that only need verdicts).
+  var tracing = true
 
   mutating func assume(_ text: String) {
     if !assumptions.contains(text) { assumptions.append(text) }
@@ -34,10 +36,21 @@ struct NamespaceFirewall {
   let ruleset: Ruleset
   /// Conntrack runs only once some rule needs it (a ct match, a nat chain or NAT target).
   let conntrackEnabled: Bool
+  /// Per table and chain, the index for the indexed engine (empty for the linear one).
+  let indexes: [String: ChainIndex]
 
-  init(name: String?, ruleset: Ruleset) {
+  init(name: String?, ruleset: Ruleset, indexed: Bool = false) {
     self.name = name
     self.ruleset = ruleset
+    var indexes: [String: ChainIndex] = [:]
+    if indexed {
+      for table in ruleset.tables {
+        for chain in table.chains where chain.rules.count >= NamespaceFirewall.indexThreshold {
+          indexes[NamespaceFirewall.key(table, chain.name)] = ChainIndex(chain: chain, table: table)
+        }
+      }
+    }
+    self.indexes = indexes
     var needsConntrack = false
     for table in ruleset.tables {
       for chain in table.chains {
@@ -52,6 +65,11 @@ struct NamespaceFirewall {
     }
     conntrackEnabled = needsConntrack
   }
+
+  /// Chains shorter than this are scanned: an index cannot beat a handful of rules.
+  static let indexThreshold = 8
+
+  static func key(_ table: Table, _ chain: String) -> String { "\(table.family.rawValue) \(table.name) \(chain)" }
 
   struct HookedChain {
     var table: Table

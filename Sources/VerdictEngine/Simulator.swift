@@ -24,17 +24,24 @@ public struct Simulator {
     public var description: String { message }
   }
 
+  /// How rules are searched: one by one (the reference), or through per-chain indexes. Both give
+  /// the same verdicts, deciding rules and traces.
+  public enum Engine: String, Sendable, CaseIterable {
+    case linear, indexed
+  }
+
   let firewalls: [String: NamespaceFirewall]
   let network: Network?
   /// Notes that hold for every answer (how the ruleset was obtained).
   let baseAssumptions: [String]
 
   /// A simulator for a policy: with a topology the packet is followed across namespaces.
-  public init(policy: Policy) {
+  public init(policy: Policy, engine: Engine = .indexed) {
     var firewalls: [String: NamespaceFirewall] = [:]
     let named = policy.topology != nil
     for fw in policy.firewalls {
-      firewalls[fw.namespace] = NamespaceFirewall(name: named ? fw.namespace : nil, ruleset: fw.ruleset)
+      firewalls[fw.namespace] = NamespaceFirewall(
+        name: named ? fw.namespace : nil, ruleset: fw.ruleset, indexed: engine == .indexed)
     }
     self.firewalls = firewalls
     self.network = policy.topology.map(Network.init)
@@ -42,15 +49,17 @@ public struct Simulator {
   }
 
   /// A simulator for one ruleset on a plain host (an imported dump).
-  public init(ruleset: Ruleset, assumptions: [String] = []) {
-    firewalls = [Firewall.defaultNamespace: NamespaceFirewall(name: nil, ruleset: ruleset)]
+  public init(ruleset: Ruleset, assumptions: [String] = [], engine: Engine = .indexed) {
+    firewalls = [Firewall.defaultNamespace: NamespaceFirewall(name: nil, ruleset: ruleset, indexed: engine == .indexed)]
     network = nil
     baseAssumptions = assumptions
   }
 
-  /// The prediction for one packet.
-  public func simulate(_ request: Request) throws -> Simulation {
+  /// The prediction for one packet; without `trace` only the verdict and what decided it are
+  /// kept (bulk runs).
+  public func simulate(_ request: Request, trace: Bool = true) throws -> Simulation {
     var state = RunState()
+    state.tracing = trace
     for a in baseAssumptions { state.assume(a) }
     if let network {
       return try TopologyWalk(simulator: self, network: network).run(request, &state)

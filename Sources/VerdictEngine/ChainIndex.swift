@@ -1,0 +1,208 @@
+import NetfilterModel
+
+/// An index over one chain's rules for fast first-match search: for a packet, the rules that
+/// can possibly match, in order. It only ever over-approximates (every rule it returns is then
+/// checked exactly by the rule evaluator), so answers never change.
+///
+/// Decomposition by field: IPv4 source and destination (elementary intervals), tcp/udp source and
+/// destination ports (elementary intervals per protocol) and the input interface (exact names).
+/// Each field keeps, per elementary interval, the rules whose match on that field covers it, and
+/// the rules that do not constrain the field (wildcards). A packet takes the most selective field
+/// and walks its list merged with the wildcards. Rules whose match covers too many intervals are
+/// kept as wildcards for that field, so memory stays linear-ish in the number of rules.
+public struct ChainIndex: Sendable {
+  /// One field's elementary intervals over UInt32 keys (IPv4 addresses or ports).
+  struct IntervalField: Sendable {
+    /// Start of each elementary interval, ascending; interval k is [starts[k], starts[k+1]).
+    var starts: [UInt32] = []
+    /// Rules (ascending) whose constraint covers interval k.
+    var lists: [[Int32]] = []
+    /// Rules that do not constrain this field.
+    var wildcards: [Int32] = []
+
+    /// Builds from each rule's coverage: nil = wildcard, [] = can never match, else intervals.
+    init(_ coverage: [[(UInt32, UInt32)]?], spread: Int) {
+      var points = Set<UInt32>([0])
+      for c in coverage {
+        for (lo, hi) in c ?? [] {
+          points.insert(lo)
+          if hi < .max { points.insert(hi + 1) }
+        }
+      }
+      starts = points.sorted()
+      lists = Array(repeating: [], count: starts.count)
+      for (rule, c) in coverage.enumerated() {
+        guard let c else {
+          wildcards.append(Int32(rule))
+          continue
+        }
+        var slots: [Int] = []
+        for (lo, hi) in c {
+          var k = interval(of: lo)
+          while k < starts.count && starts[k] <= hi && slots.count <= spread {
+            slots.append(k)
+            k += 1
+          }
+        }
+        if slots.count > spread {
+          wildcards.append(Int32(rule))  // covers too much: cheaper to check exactly
+        } else {
+          for k in slots { lists[k].append(Int32(rule)) }
+        }
+      }
+    }
+
+    func interval(of key: UInt32) -> Int {
+      var lo = 0
+      var hi = starts.count - 1
+      while lo < hi {
+        let mid = (lo + hi + 1) / 2
+        if starts[mid] <= key { lo = mid } else { hi = mid - 1 }
+      }
+      return lo
+    }
+
+    func candidates(_ key: UInt32) -> ([Int32], [Int32]) { (lists[interval(of: key)], wildcards) }
+  }
+
+  let ruleCount: Int
+  let source: IntervalField
+  let destination: IntervalField
+  /// Ports by (protocol, direction): tcp sport, tcp dport, udp sport, udp dport.
+  let ports: [UInt8: (source: IntervalField, destination: IntervalField)]
+  let interfaces: [String: [Int32]]
+  let interfaceWildcards: [Int32]
+
+  /// Elementary intervals one rule may occupy in one field before it counts as a wildcard.
+  static let spread = 48
+
+  public init(chain: Chain, table: Table) {
+    let rules = chain.rules
+    ruleCount = rules.count
+    source = IntervalField(rules.map { ChainIndex.addressCoverage($0, .source, table) }, spread: ChainIndex.spread)
+    destination = IntervalField(rules.map { ChainIndex.addressCoverage($0, .destination, table) }, spread: ChainIndex.spread)
+    var ports: [UInt8: (IntervalField, IntervalField)] = [:]
+    for proto in TransportProtocol.allCases {
+      ports[proto.number] = (
+        IntervalField(rules.map { ChainIndex.portCoverage($0, proto, .source, table) }, spread: ChainIndex.spread),
+        IntervalField(rules.map { ChainIndex.portCoverage($0, proto, .destination, table) }, spread: ChainIndex.spread)
+      )
+    }
+    self.ports = ports
+    var exact: [String: [Int32]] = [:]
+    var wild: [Int32] = []
+    for (i, rule) in rules.enumerated() {
+      let names = rule.matches.compactMap { m -> [InterfacePattern]? in
+        guard case .interface(.input, let op) = m.kind, !m.negated else { return nil }
+        let patterns = MatchEvaluator.elements(op, table, MatchEvaluator.interfaces)
+        return patterns.contains(where: \.isWildcard) ? nil : patterns
+      }.first
+      if let names {
+        for n in names { exact[n.name, default: []].append(Int32(i)) }
+      } else {
+        wild.append(Int32(i))
+      }
+    }
+    interfaces = exact
+    interfaceWildcards = wild
+  }
+
+  /// Bytes the index holds (interval starts and rule lists), for the benchmark's memory column.
+  public var approximateBytes: Int {
+    func field(_ f: IntervalField) -> Int { f.starts.count * 4 + f.lists.reduce(0) { $0 + 16 + $1.count * 4 } + f.wildcards.count * 4 }
+    var total = field(source) + field(destination)
+    for (_, p) in ports { total += field(p.source) + field(p.destination) }
+    total += interfaces.values.reduce(0) { $0 + 32 + $1.count * 4 } + interfaceWildcards.count * 4
+    return total
+  }
+
+  /// The rules that may match `packet`, ascending; nil when no field narrows them down.
+  public func candidates(for packet: Packet) -> [Int32]? {
+    var best: ([Int32], [Int32])?
+    func consider(_ c: ([Int32], [Int32])) {
+      if let b = best, b.0.count + b.1.count <= c.0.count + c.1.count { return }
+      best = c
+    }
+    if case .v4(let s)? = packet.source { consider(source.candidates(s)) }
+    if case .v4(let d) = packet.destination { consider(destination.candidates(d)) }
+    if let proto = packet.l4proto, let fields = ports[proto] {
+      if let p = packet.destinationPort { consider(fields.destination.candidates(p32(p))) }
+      if let p = packet.sourcePort { consider(fields.source.candidates(p32(p))) }
+    }
+    if let iif = packet.inputInterface { consider((interfaces[iif] ?? [], interfaceWildcards)) }
+    guard let (specific, wildcards) = best, specific.count + wildcards.count < ruleCount else { return nil }
+    return ChainIndex.merge(specific, wildcards)
+  }
+
+  func p32(_ p: UInt16) -> UInt32 { UInt32(p) }
+
+  static func merge(_ a: [Int32], _ b: [Int32]) -> [Int32] {
+    var out: [Int32] = []
+    out.reserveCapacity(a.count + b.count)
+    var i = 0
+    var j = 0
+    while i < a.count || j < b.count {
+      if j == b.count || (i < a.count && a[i] < b[j]) {
+        if out.last != a[i] { out.append(a[i]) }
+        i += 1
+      } else {
+        if out.last != b[j] { out.append(b[j]) }
+        j += 1
+      }
+    }
+    return out
+  }
+
+  /// A rule's IPv4 coverage in one address direction: nil when it does not constrain it (or the
+  /// constraint is not indexable), [] when no IPv4 packet can match, else the covered intervals.
+  static func addressCoverage(_ rule: Rule, _ direction: Direction, _ table: Table) -> [(UInt32, UInt32)]? {
+    var coverage: [(UInt32, UInt32)]?
+    for m in rule.matches {
+      guard case .address(let version, let d, let op) = m.kind, d == direction else { continue }
+      // A match of the other version never holds for an IPv4 packet; this field is only used for
+      // IPv4 packets, so such a rule cannot be a candidate here.
+      if version == .v6 { return [] }
+      var intervals: [(UInt32, UInt32)] = []
+      for e in MatchEvaluator.addresses(op, table) {
+        guard case .v4(let lo) = e.bounds.0, case .v4(let hi) = e.bounds.1 else { continue }
+        intervals.append((lo, hi))
+      }
+      if m.negated { intervals = complement(intervals) }
+      // Two matches on the same field: keep the first (still an over-approximation).
+      if coverage == nil { coverage = intervals }
+    }
+    return coverage
+  }
+
+  static func portCoverage(_ rule: Rule, _ proto: TransportProtocol, _ direction: Direction, _ table: Table)
+    -> [(UInt32, UInt32)]?
+  {
+    var coverage: [(UInt32, UInt32)]?
+    for m in rule.matches {
+      guard case .port(let p, let d, let op) = m.kind, d == direction else { continue }
+      // A port match of the other protocol never holds for this protocol's packets.
+      if p != proto { return [] }
+      var intervals = MatchEvaluator.elements(op, table, MatchEvaluator.ports).map { (UInt32($0.first), UInt32($0.last)) }
+      if m.negated { intervals = complement(intervals, max: 65535) }
+      if coverage == nil { coverage = intervals }
+    }
+    return coverage
+  }
+
+  /// The intervals of [0, max] not covered by `intervals`.
+  static func complement(_ intervals: [(UInt32, UInt32)], max: UInt32 = .max) -> [(UInt32, UInt32)] {
+    var result: [(UInt32, UInt32)] = []
+    var next: UInt32 = 0
+    var done = false
+    for (lo, hi) in intervals.sorted(by: { $0.0 < $1.0 }) {
+      if lo > next { result.append((next, lo - 1)) }
+      if hi >= max {
+        done = true
+        break
+      }
+      next = Swift.max(next, hi + 1)
+    }
+    if !done { result.append((next, max)) }
+    return result
+  }
+}
