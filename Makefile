@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 FIREBREAK = .build/release/firebreak
 LAB = Rules/lab.policy
 
-.PHONY: setup build demo test format lint clean
+.PHONY: setup build demo test bench format lint clean
 
 setup:
 	./scripts/setup.sh
@@ -35,6 +35,10 @@ demo: build
 
 test: setup
 	$(SWIFT) test
+
+bench: setup
+	$(SWIFT) build -c release --product firebreak-bench
+	.build/release/firebreak-bench
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -47,7 +47,8 @@ let package = Package(
       dependencies: ["PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel"],
       exclude: ["Golden"]),
     .testTarget(
-      name: "VerdictEngineTests", dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel", "SyntheticRulesets"]),
+      name: "VerdictEngineTests",
+      dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel", "SyntheticRulesets"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"], exclude: ["Golden"]),
     .testTarget(

@@ -14,27 +14,23 @@ import VerdictEngine
 var seed: UInt64 = 42
 var indexedPackets = 200_000
 var long = false
+var sizes = [100, 1_000, 10_000, 100_000]
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let a = arguments.next() {
   switch a {
   case "--seed": seed = UInt64(arguments.next() ?? "") ?? seed
   case "--packets": indexedPackets = Int(arguments.next() ?? "") ?? indexedPackets
   case "--long": long = true
+  case "--sizes": sizes = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
   default:
-    FileHandle.standardError.write(Data("usage: firebreak-bench [--seed N] [--packets N] [--long]\n".utf8))
+    FileHandle.standardError.write(
+      Data("usage: firebreak-bench [--seed N] [--packets N] [--sizes 100,1000,...] [--long]\n".utf8))
     exit(2)
   }
 }
 if long { indexedPackets = max(indexedPackets, 1_000_000) }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-
-func residentBytes() -> Int {
-  guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-    let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-  else { return 0 }
-  return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
 
 /// Median of three runs of `body`, in seconds.
 func median(_ body: () throws -> Void) rethrows -> Double {
@@ -49,13 +45,13 @@ print("")
 print("| rules | index build | index memory | linear pkts/s | indexed pkts/s | speed-up | answers checked |")
 print("|---:|---:|---:|---:|---:|---:|---:|")
 var generator = SyntheticRulesets(seed: seed)
-for size in [100, 1_000, 10_000, 100_000] {
+for size in sizes {
   let ruleset = generator.ruleset(size: size)
-  let before = residentBytes()
   var indexed: Simulator!
-  let build = try median { indexed = Simulator(ruleset: ruleset, engine: .indexed) }
-  _ = before
-  let memory = ruleset.tables.flatMap(\.chains).reduce(0) { $0 + ChainIndex(chain: $1, table: ruleset.tables[0]).approximateBytes }
+  let build = median { indexed = Simulator(ruleset: ruleset, engine: .indexed) }
+  let memory = ruleset.tables.flatMap(\.chains).reduce(0) {
+    $0 + ChainIndex(chain: $1, table: ruleset.tables[0]).approximateBytes
+  }
   let linear = Simulator(ruleset: ruleset, engine: .linear)
   let linearCount = max(200, min(200_000, 20_000_000 / size))
   let indexedCount = size >= 100_000 ? max(indexedPackets / 2, 100_000) : indexedPackets

@@ -10,7 +10,7 @@ import VerdictEngine
 struct SimulateCommand: Command {
   static let name = "simulate"
   static let spec = Arguments.Spec(
-    valued: PacketOptions.valued.union(["--batch", "--ruleset", "--format"]), switches: ["--json"],
+    valued: PacketOptions.valued.union(["--batch", "--ruleset", "--format", "--engine"]), switches: ["--json"],
     positionals: 0...1, positionalName: "POLICY file")
   static let help = """
     Usage: firebreak simulate POLICY PACKET [--json]
@@ -24,6 +24,7 @@ struct SimulateCommand: Command {
     \(PacketOptions.help)
       --json                     one JSON object (the contract in DESIGN.md)
       --batch FILE               one packet per line (the same options); one JSON object per line
+      --engine indexed|linear    how rules are searched (default indexed; both give the same answers)
     Exit status: 0 when every packet was simulated, 2 on bad usage or input.
     """
 
@@ -33,7 +34,8 @@ struct SimulateCommand: Command {
     }
     guard let path = args.positionals.first else { throw Arguments.UsageError(message: "missing POLICY file") }
     guard let policy = cli.load(path) else { return 2 }
-    let simulator = Simulator(policy: policy)
+    let engine = try args.choice("--engine", of: ["indexed", "linear"], default: "indexed")
+    let simulator = Simulator(policy: policy, engine: engine == "linear" ? .linear : .indexed)
     if let batch = args.values["--batch"] {
       if args.values.keys.contains(where: { PacketOptions.valued.contains($0) }) {
         throw Arguments.UsageError(message: "--batch reads packets from the file; give no PACKET options")

@@ -42,14 +42,19 @@ public struct SyntheticRulesets {
     func prefix() -> AddressElement {
       let (base, length) = networks[int(0...(networks.count - 1))]
       let extra = int(0...min(8, 32 - length))
-      let sub = extra == 0 ? 0 : UInt32.random(in: 0...((1 << UInt32(extra)) - 1), using: &rng) << UInt32(32 - length - extra)
+      let sub =
+        extra == 0 ? 0 : UInt32.random(in: 0...((1 << UInt32(extra)) - 1), using: &rng) << UInt32(32 - length - extra)
       return .prefix(IPPrefix(address: .v4(base | sub), length: length + extra))
     }
     func rule(canJump: Bool) -> Rule {
       let at = location()
       var matches: [Match] = []
-      if chance(0.8) { matches.append(Match(.address(.v4, .source, .single(prefix())), negated: chance(0.05), location: at)) }
-      if chance(0.9) { matches.append(Match(.address(.v4, .destination, .single(prefix())), negated: chance(0.05), location: at)) }
+      if chance(0.8) {
+        matches.append(Match(.address(.v4, .source, .single(prefix())), negated: chance(0.05), location: at))
+      }
+      if chance(0.9) {
+        matches.append(Match(.address(.v4, .destination, .single(prefix())), negated: chance(0.05), location: at))
+      }
       let proto = chance(0.6) ? TransportProtocol.tcp : chance(0.8) ? .udp : nil
       if let proto {
         if chance(0.85) {
@@ -67,7 +72,10 @@ public struct SyntheticRulesets {
         matches.append(Match(.l4proto(.metaL4proto, .single(1)), location: at))
       }
       if chance(0.15) {
-        matches.append(Match(.interface(.input, .single(InterfacePattern(parsing: chance(0.8) ? "eth\(int(0...3))" : "veth*"))), location: at))
+        matches.append(
+          Match(
+            .interface(.input, .single(InterfacePattern(parsing: chance(0.8) ? "eth\(int(0...3))" : "veth*"))),
+            location: at))
       }
       var verdict: Verdict? = chance(0.55) ? .accept : chance(0.8) ? .drop : nil
       if canJump && chance(0.05) { verdict = .jump(chain: userChains[int(0...(userChains.count - 1))]) }
@@ -112,7 +120,8 @@ public struct SyntheticRulesets {
       }
       let icmp = proto == 1
       let packet = Packet(
-        source: .v4(source), destination: .v4(destination), l4proto: proto, sourcePort: icmp ? nil : UInt16(int(1024...65535)),
+        source: .v4(source), destination: .v4(destination), l4proto: proto,
+        sourcePort: icmp ? nil : UInt16(int(1024...65535)),
         destinationPort: icmp ? nil : dport, icmpType: icmp ? 8 : nil, icmpCode: icmp ? 0 : nil,
         tcpFlags: proto == 6 ? .syn : nil, inputInterface: "eth\(int(0...4))", outputInterface: "eth9")
       return Simulator.Request(packet: packet, hook: .forward)

@@ -65,9 +65,52 @@ public struct ChainIndex: Sendable {
     func candidates(_ key: UInt32) -> ([Int32], [Int32]) { (lists[interval(of: key)], wildcards) }
   }
 
+  /// An IPv4 address field: rules matching one prefix sit in a hash per prefix length (exact, no
+  /// matter how wide the prefix); ranges, sets and negations go to elementary intervals.
+  struct AddressField: Sendable {
+    var buckets: [UInt64: [Int32]] = [:]
+    var lengths: [Int] = []
+    var intervals: IntervalField
+
+    init(_ coverage: [AddressCoverage], spread: Int) {
+      var lengthSet = Set<Int>()
+      var rest: [[(UInt32, UInt32)]?] = []
+      for (rule, c) in coverage.enumerated() {
+        switch c {
+        case .prefix(let address, let length):
+          buckets[UInt64(length) << 32 | UInt64(address), default: []].append(Int32(rule))
+          lengthSet.insert(length)
+          rest.append([])
+        case .intervals(let i): rest.append(i)
+        case .wildcard: rest.append(nil)
+        }
+      }
+      lengths = lengthSet.sorted()
+      intervals = IntervalField(rest, spread: spread)
+    }
+
+    func candidates(_ key: UInt32) -> [[Int32]] {
+      var lists: [[Int32]] = []
+      for length in lengths {
+        let masked = length == 0 ? 0 : key & (UInt32.max << UInt32(32 - length))
+        if let l = buckets[UInt64(length) << 32 | UInt64(masked)] { lists.append(l) }
+      }
+      let (specific, wildcards) = intervals.candidates(key)
+      if !specific.isEmpty { lists.append(specific) }
+      if !wildcards.isEmpty { lists.append(wildcards) }
+      return lists
+    }
+  }
+
+  enum AddressCoverage {
+    case prefix(UInt32, Int)
+    case intervals([(UInt32, UInt32)])
+    case wildcard
+  }
+
   let ruleCount: Int
-  let source: IntervalField
-  let destination: IntervalField
+  let source: AddressField
+  let destination: AddressField
   /// Ports by (protocol, direction): tcp sport, tcp dport, udp sport, udp dport.
   let ports: [UInt8: (source: IntervalField, destination: IntervalField)]
   let interfaces: [String: [Int32]]
@@ -79,8 +122,9 @@ public struct ChainIndex: Sendable {
   public init(chain: Chain, table: Table) {
     let rules = chain.rules
     ruleCount = rules.count
-    source = IntervalField(rules.map { ChainIndex.addressCoverage($0, .source, table) }, spread: ChainIndex.spread)
-    destination = IntervalField(rules.map { ChainIndex.addressCoverage($0, .destination, table) }, spread: ChainIndex.spread)
+    source = AddressField(rules.map { ChainIndex.addressCoverage($0, .source, table) }, spread: ChainIndex.spread)
+    destination = AddressField(
+      rules.map { ChainIndex.addressCoverage($0, .destination, table) }, spread: ChainIndex.spread)
     var ports: [UInt8: (IntervalField, IntervalField)] = [:]
     for proto in TransportProtocol.allCases {
       ports[proto.number] = (
@@ -109,8 +153,13 @@ public struct ChainIndex: Sendable {
 
   /// Bytes the index holds (interval starts and rule lists), for the benchmark's memory column.
   public var approximateBytes: Int {
-    func field(_ f: IntervalField) -> Int { f.starts.count * 4 + f.lists.reduce(0) { $0 + 16 + $1.count * 4 } + f.wildcards.count * 4 }
-    var total = field(source) + field(destination)
+    func field(_ f: IntervalField) -> Int {
+      f.starts.count * 4 + f.lists.reduce(0) { $0 + 16 + $1.count * 4 } + f.wildcards.count * 4
+    }
+    func address(_ f: AddressField) -> Int {
+      field(f.intervals) + f.buckets.values.reduce(0) { $0 + 24 + $1.count * 4 }
+    }
+    var total = address(source) + address(destination)
     for (_, p) in ports { total += field(p.source) + field(p.destination) }
     total += interfaces.values.reduce(0) { $0 + 32 + $1.count * 4 } + interfaceWildcards.count * 4
     return total
@@ -118,20 +167,59 @@ public struct ChainIndex: Sendable {
 
   /// The rules that may match `packet`, ascending; nil when no field narrows them down.
   public func candidates(for packet: Packet) -> [Int32]? {
-    var best: ([Int32], [Int32])?
-    func consider(_ c: ([Int32], [Int32])) {
-      if let b = best, b.0.count + b.1.count <= c.0.count + c.1.count { return }
-      best = c
+    var best: [[Int32]]?
+    var bestSize = ruleCount
+    func consider(_ lists: [[Int32]]) {
+      let size = lists.reduce(0) { $0 + $1.count }
+      if size < bestSize {
+        best = lists
+        bestSize = size
+      }
     }
-    if case .v4(let s)? = packet.source { consider(source.candidates(s)) }
     if case .v4(let d) = packet.destination { consider(destination.candidates(d)) }
+    if case .v4(let s)? = packet.source { consider(source.candidates(s)) }
     if let proto = packet.l4proto, let fields = ports[proto] {
-      if let p = packet.destinationPort { consider(fields.destination.candidates(p32(p))) }
-      if let p = packet.sourcePort { consider(fields.source.candidates(p32(p))) }
+      if let p = packet.destinationPort {
+        let (a, b) = fields.destination.candidates(p32(p))
+        consider([a, b])
+      }
+      if let p = packet.sourcePort {
+        let (a, b) = fields.source.candidates(p32(p))
+        consider([a, b])
+      }
     }
-    if let iif = packet.inputInterface { consider((interfaces[iif] ?? [], interfaceWildcards)) }
-    guard let (specific, wildcards) = best, specific.count + wildcards.count < ruleCount else { return nil }
-    return ChainIndex.merge(specific, wildcards)
+    if let iif = packet.inputInterface { consider([interfaces[iif] ?? [], interfaceWildcards]) }
+    guard let best else { return nil }
+    return best.reduce([]) { ChainIndex.merge($0, $1) }
+  }
+
+  /// The candidate lists of the most selective field, unmerged: a `CandidateCursor` walks them in
+  /// order and stops as soon as the chain is decided, so an early match costs little.
+  public func candidateLists(for packet: Packet) -> CandidateCursor? {
+    var best: [[Int32]]?
+    var bestSize = ruleCount
+    func consider(_ lists: [[Int32]]) {
+      var size = 0
+      for l in lists { size += l.count }
+      if size < bestSize {
+        best = lists
+        bestSize = size
+      }
+    }
+    if case .v4(let d) = packet.destination { consider(destination.candidates(d)) }
+    if case .v4(let s)? = packet.source { consider(source.candidates(s)) }
+    if let proto = packet.l4proto, let fields = ports[proto] {
+      if let p = packet.destinationPort {
+        let (a, b) = fields.destination.candidates(p32(p))
+        consider([a, b])
+      }
+      if let p = packet.sourcePort {
+        let (a, b) = fields.source.candidates(p32(p))
+        consider([a, b])
+      }
+    }
+    if let iif = packet.inputInterface { consider([interfaces[iif] ?? [], interfaceWildcards]) }
+    return best.map { CandidateCursor(lists: $0.filter { !$0.isEmpty }) }
   }
 
   func p32(_ p: UInt16) -> UInt32 { UInt32(p) }
@@ -155,13 +243,17 @@ public struct ChainIndex: Sendable {
 
   /// A rule's IPv4 coverage in one address direction: nil when it does not constrain it (or the
   /// constraint is not indexable), [] when no IPv4 packet can match, else the covered intervals.
-  static func addressCoverage(_ rule: Rule, _ direction: Direction, _ table: Table) -> [(UInt32, UInt32)]? {
+  static func addressCoverage(_ rule: Rule, _ direction: Direction, _ table: Table) -> AddressCoverage {
     var coverage: [(UInt32, UInt32)]?
     for m in rule.matches {
       guard case .address(let version, let d, let op) = m.kind, d == direction else { continue }
       // A match of the other version never holds for an IPv4 packet; this field is only used for
       // IPv4 packets, so such a rule cannot be a candidate here.
-      if version == .v6 { return [] }
+      if version == .v6 { return .intervals([]) }
+      if coverage == nil, !m.negated, case .single(.prefix(let p)) = op, case .v4(let a) = p.address {
+        // Only the first match on a field is indexed (any is an over-approximation).
+        return .prefix(a, p.length)
+      }
       var intervals: [(UInt32, UInt32)] = []
       for e in MatchEvaluator.addresses(op, table) {
         guard case .v4(let lo) = e.bounds.0, case .v4(let hi) = e.bounds.1 else { continue }
@@ -171,7 +263,7 @@ public struct ChainIndex: Sendable {
       // Two matches on the same field: keep the first (still an over-approximation).
       if coverage == nil { coverage = intervals }
     }
-    return coverage
+    return coverage.map { .intervals($0) } ?? .wildcard
   }
 
   static func portCoverage(_ rule: Rule, _ proto: TransportProtocol, _ direction: Direction, _ table: Table)
@@ -182,7 +274,9 @@ public struct ChainIndex: Sendable {
       guard case .port(let p, let d, let op) = m.kind, d == direction else { continue }
       // A port match of the other protocol never holds for this protocol's packets.
       if p != proto { return [] }
-      var intervals = MatchEvaluator.elements(op, table, MatchEvaluator.ports).map { (UInt32($0.first), UInt32($0.last)) }
+      var intervals = MatchEvaluator.elements(op, table, MatchEvaluator.ports).map {
+        (UInt32($0.first), UInt32($0.last))
+      }
       if m.negated { intervals = complement(intervals, max: 65535) }
       if coverage == nil { coverage = intervals }
     }
@@ -204,5 +298,29 @@ public struct ChainIndex: Sendable {
     }
     if !done { result.append((next, max)) }
     return result
+  }
+}
+
+/// Walks several ascending rule lists as one ascending sequence (a lazy k-way merge).
+public struct CandidateCursor: Sendable {
+  let lists: [[Int32]]
+  var positions: [Int]
+
+  init(lists: [[Int32]]) {
+    self.lists = lists
+    positions = Array(repeating: 0, count: lists.count)
+  }
+
+  /// The smallest rule index ≥ `from` in any list, or nil when none is left.
+  public mutating func next(atLeast from: Int) -> Int? {
+    var best = Int.max
+    for k in 0..<lists.count {
+      let list = lists[k]
+      var p = positions[k]
+      while p < list.count && Int(list[p]) < from { p += 1 }
+      positions[k] = p
+      if p < list.count { best = min(best, Int(list[p])) }
+    }
+    return best == Int.max ? nil : best
   }
 }

@@ -20,29 +20,37 @@ struct ChainRunner {
   /// The kernel's jump stack depth (NFT_JUMP_STACK_SIZE).
   static let maximumDepth = 16
 
-  func decision(_ chain: Chain, _ index: Int?, _ text: String, _ source: SourceLocation?) -> Decision {
+  func decision(_ chain: Chain, _ index: Int?, _ rule: Rule?, _ policyText: String = "", source: SourceLocation?)
+    -> Decision
+  {
     Decision(
       namespace: firewall.name, family: hooked.table.family, table: hooked.table.name, chain: chain.name, index: index,
-      rule: text, source: source, hook: hook)
+      decidingRule: rule, policyText: policyText, source: source, hook: hook)
   }
 
   func run(_ packet: inout Packet, _ state: inout RunState) -> Outcome {
     let table = hooked.table
+    let family = table.family
     var context = MatchContext(table: table, hook: hook, priority: hooked.base.priority.value)
     defer { for a in context.assumptions.sorted() { state.assume(a) } }
-    var current = hooked.chain
+    guard var current = hooked.compiled ?? firewall.chainsByName[hooked.tableIndex][hooked.chain.name] else {
+      return .unknown("chain \(hooked.chain.name) is not compiled")
+    }
     var index = 0
-    var stack: [(Chain, Int)] = []
+    // Indexed engine: walks the rules of the current chain that can match this packet (nil: all
+    // of them), in order. Found once per chain entered.
+    var candidates: CandidateCursor? = nil
+    var stack: [(chain: CompiledChain, index: Int, candidates: CandidateCursor?)] = []
     let tracing = state.tracing
-    // Indexed engine: per chain, the rules that can match this packet (nil: all of them). The
-    // fields an index uses only change by NAT, which ends the chain, so one lookup per chain.
-    var candidateCache: [String: [Int32]?] = [:]
 
-    func entry(_ chain: Chain, _ i: Int?, _ text: @autoclosure () -> String, matched: Bool, action: String, source: SourceLocation?) {
+    func entry(
+      _ chain: Chain, _ i: Int?, _ text: @autoclosure () -> String, matched: Bool, action: String,
+      source: SourceLocation?
+    ) {
       guard tracing else { return }
       state.trace.append(
         TraceEntry(
-          namespace: firewall.name, hook: hook, family: table.family, table: table.name, chain: chain.name, index: i,
+          namespace: firewall.name, hook: hook, family: family, table: table.name, chain: chain.name, index: i,
           rule: text(), matched: matched, action: action, source: source))
     }
 
@@ -51,61 +59,43 @@ struct ChainRunner {
       let text = "policy \(p.rawValue)"
       let location = hooked.base.location.line == 0 ? nil : hooked.base.location
       entry(hooked.chain, nil, text, matched: true, action: text, source: location)
-      let d = decision(hooked.chain, nil, text, location)
+      let d = decision(hooked.chain, nil, nil, text, source: location)
       return p == .accept ? .accept(d, false) : .drop(d)
     }
 
-    /// The first rule at or after `from` that can match (the index skips the others, which the
-    /// trace still lists as not matching).
-    func nextCandidate(_ chain: Chain, from: Int) -> Int {
-      guard let chainIndex = firewall.indexes[NamespaceFirewall.key(table, chain.name)] else { return from }
-      let candidates: [Int32]?
-      if let cached = candidateCache[chain.name] {
-        candidates = cached
-      } else {
-        candidates = chainIndex.candidates(for: packet)
-        candidateCache[chain.name] = candidates
-      }
-      guard let candidates else { return from }
-      var lo = 0
-      var hi = candidates.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if Int(candidates[mid]) < from { lo = mid + 1 } else { hi = mid }
-      }
-      let next = lo < candidates.count ? Int(candidates[lo]) : chain.rules.count
-      if tracing {
-        for skipped in from..<next {
-          let rule = chain.rules[skipped]
-          entry(
-            chain, skipped, NFTSyntax.rule(rule, family: table.family), matched: false, action: "no match",
-            source: rule.location.line == 0 ? nil : rule.location)
-        }
-      }
-      return next
-    }
+    candidates = current.index?.candidateLists(for: packet)
 
     while true {
-      index = nextCandidate(current, from: index)
+      // Skip to the next rule that can match; the trace still lists the skipped ones.
+      if candidates != nil {
+        let next = candidates!.next(atLeast: index) ?? current.rules.count
+        if tracing {
+          for skipped in index..<next {
+            let model = current.chain.rules[skipped]
+            entry(
+              current.chain, skipped, NFTSyntax.rule(model, family: family), matched: false, action: "no match",
+              source: model.location.line == 0 ? nil : model.location)
+          }
+        }
+        index = next
+      }
       if index >= current.rules.count {
         // End of a regular chain returns to the caller; end of the base chain (or of a chain
         // reached by goto from it) applies the base chain's policy.
-        guard let (caller, next) = stack.popLast() else { return policy() }
-        current = caller
-        index = next
+        guard let frame = stack.popLast() else { return policy() }
+        (current, index, candidates) = (frame.chain, frame.index, frame.candidates)
         continue
       }
-      let rule = current.rules[index]
-      let family = table.family
-      var rendered: String?
-      // Rule text is rendered only when something shows it (a trace entry, a decision, an error).
-      func text() -> String {
-        if let rendered { return rendered }
-        let t = NFTSyntax.rule(rule, family: family)
-        rendered = t
-        return t
+      let node = current
+      let rule = node.rules[index]
+      let position = index
+      // Text, locations and the model rule are looked up only when something shows them.
+      func model() -> Rule { node.chain.rules[position] }
+      func text() -> String { NFTSyntax.rule(model(), family: family) }
+      func source() -> SourceLocation? {
+        let location = node.chain.rules[position].location
+        return location.line == 0 ? nil : location
       }
-      let source = rule.location.line == 0 ? nil : rule.location
       var truth = Truth.yes
       for match in rule.matches {
         let t = MatchEvaluator.evaluate(match, packet, &context)
@@ -115,73 +105,72 @@ struct ChainRunner {
         }
         if case .unknown(let why) = t {
           truth = .unknown(
-            "rule \"\(text())\" in chain \(table.family.rawValue) \(table.name) \(current.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)"
+            "rule \"\(text())\" in chain \(family.rawValue) \(table.name) \(node.chain.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)"
           )
           // Keep looking: a later false match still makes the rule false.
           continue
         }
       }
       if truth == .no {
-        entry(current, index, text(), matched: false, action: "no match", source: source)
+        entry(node.chain, index, text(), matched: false, action: "no match", source: source())
         index += 1
         continue
       }
       if case .unknown(let why) = truth {
-        entry(current, index, text(), matched: false, action: "unknown", source: source)
+        entry(node.chain, index, text(), matched: false, action: "unknown", source: source())
         return .unknown(why)
       }
-      for statement in rule.statements {
-        if case .setMark(let m) = statement.kind { packet.mark = m }
-      }
+      for m in rule.marks { packet.mark = m }
       guard let verdict = rule.verdict else {
-        entry(current, index, text(), matched: true, action: "continue", source: source)
+        entry(node.chain, index, text(), matched: true, action: "continue", source: source())
         index += 1
         continue
       }
       switch verdict {
       case .accept:
-        entry(current, index, text(), matched: true, action: "accept", source: source)
-        return .accept(decision(current, index, text(), source), true)
+        entry(node.chain, index, text(), matched: true, action: "accept", source: source())
+        return .accept(decision(node.chain, index, model(), source: source()), true)
       case .drop:
-        entry(current, index, text(), matched: true, action: "drop", source: source)
-        return .drop(decision(current, index, text(), source))
+        entry(node.chain, index, text(), matched: true, action: "drop", source: source())
+        return .drop(decision(node.chain, index, model(), source: source()))
       case .reject:
-        entry(current, index, text(), matched: true, action: "reject", source: source)
-        return .reject(decision(current, index, text(), source))
+        entry(node.chain, index, text(), matched: true, action: "reject", source: source())
+        return .reject(decision(node.chain, index, model(), source: source()))
       case .continue:
-        entry(current, index, text(), matched: true, action: "continue", source: source)
+        entry(node.chain, index, text(), matched: true, action: "continue", source: source())
         index += 1
       case .return:
-        entry(current, index, text(), matched: true, action: "return", source: source)
-        guard let (caller, next) = stack.popLast() else { return policy() }
-        current = caller
-        index = next
+        entry(node.chain, index, text(), matched: true, action: "return", source: source())
+        guard let frame = stack.popLast() else { return policy() }
+        (current, index, candidates) = (frame.chain, frame.index, frame.candidates)
       case .jump(let target), .goto(let target):
-        guard let dest = table.chain(target) else {
+        guard let dest = firewall.chainsByName[hooked.tableIndex][target] else {
           return .unknown("rule \"\(text())\" jumps to chain '\(target)', which table \(table.name) does not have")
         }
         let isJump: Bool
         if case .jump = verdict { isJump = true } else { isJump = false }
-        entry(current, index, text(), matched: true, action: "\(isJump ? "jump" : "goto") \(target)", source: source)
+        entry(
+          node.chain, index, text(), matched: true, action: "\(isJump ? "jump" : "goto") \(target)", source: source())
         if isJump {
           guard stack.count < ChainRunner.maximumDepth else {
             return .unknown("jump stack deeper than \(ChainRunner.maximumDepth) at rule \"\(text())\"")
           }
-          stack.append((current, index + 1))
+          stack.append((current, index + 1, candidates))
         }
         current = dest
         index = 0
+        candidates = dest.index?.candidateLists(for: packet)
       case .snat, .dnat, .masquerade, .redirect:
         switch applyNAT(verdict, &packet, &state, text()) {
         case .failure(let why):
-          entry(current, index, text(), matched: true, action: "unknown", source: source)
+          entry(node.chain, index, text(), matched: true, action: "unknown", source: source())
           return .unknown(why)
         case .dropped(let why):
-          entry(current, index, text(), matched: true, action: "drop (\(why))", source: source)
-          return .drop(decision(current, index, text(), source))
+          entry(node.chain, index, text(), matched: true, action: "drop (\(why))", source: source())
+          return .drop(decision(node.chain, index, model(), source: source()))
         case .success(let description):
-          entry(current, index, text(), matched: true, action: description, source: source)
-          return .nat(decision(current, index, text(), source))
+          entry(node.chain, index, text(), matched: true, action: description, source: source())
+          return .nat(decision(node.chain, index, model(), source: source()))
         }
       }
     }

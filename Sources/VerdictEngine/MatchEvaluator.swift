@@ -47,7 +47,10 @@ enum MatchEvaluator {
       guard let address = direction == .source ? packet.source : packet.destination else {
         return .unknown("the packet's source address was not given (--src)")
       }
-      return .value(addresses(operand, context.table).contains { $0.contains(address) })
+      return .value(
+        any(operand, context.table, { if case .address(let a) = $0 { return a } else { return nil } }) {
+          $0.contains(address)
+        })
 
     case .l4proto(let field, let operand):
       switch field {
@@ -56,7 +59,7 @@ enum MatchEvaluator {
       case .metaL4proto: if packet.kind == .arp { return .dependencyFailed }
       }
       guard let proto = packet.l4proto else { return .unknown("the packet's protocol was not given (--proto)") }
-      return .value(elements(operand, context.table, protos).contains(proto))
+      return .value(any(operand, context.table, protos) { $0 == proto })
 
     case .port(let proto, let direction, let operand):
       guard packet.l4proto == proto.number else { return .dependencyFailed }
@@ -65,7 +68,7 @@ enum MatchEvaluator {
           "the packet's \(direction == .source ? "source" : "destination") port was not given (--\(direction == .source ? "sport" : "dport"))"
         )
       }
-      return .value(elements(operand, context.table, ports).contains { $0.contains(port) })
+      return .value(any(operand, context.table, ports) { $0.contains(port) })
 
     case .icmpType(let version, let operand), .icmpCode(let version, let operand):
       guard packet.version == version, packet.l4proto == (version == .v4 ? 1 : 58) else { return .dependencyFailed }
@@ -91,7 +94,7 @@ enum MatchEvaluator {
           "the packet's \(direction == .input ? "input" : "output") interface was not given (--\(direction == .input ? "iif" : "oif"))"
         )
       }
-      return .value(elements(operand, context.table, interfaces).contains { $0.matches(value) })
+      return .value(any(operand, context.table, interfaces) { $0.matches(value) })
 
     case .bridgePort(let direction, let pattern):
       // Not bridged: the port is empty (xt_physdev); a positive test fails, a negated one holds.
@@ -123,6 +126,18 @@ enum MatchEvaluator {
     case .limit(let limit):
       context.assumptions.insert("limit: evaluated as the first packet on fresh state (the bucket is full)")
       return .value(!limit.over)
+    }
+  }
+
+  /// True when some element of the operand passes `test` (no allocation for inline operands).
+  @inline(__always)
+  static func any<T>(
+    _ operand: Operand<T>, _ table: Table, _ extract: (SetElement) -> T?, _ test: (T) -> Bool
+  ) -> Bool {
+    switch operand {
+    case .single(let e): return test(e)
+    case .set(let es): return es.contains(where: test)
+    case .named(let name): return (table.set(name)?.elements ?? []).contains { extract($0).map(test) ?? false }
     }
   }
 

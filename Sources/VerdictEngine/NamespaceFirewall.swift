@@ -38,6 +38,10 @@ struct NamespaceFirewall {
   let conntrackEnabled: Bool
   /// Per table and chain, the index for the indexed engine (empty for the linear one).
   let indexes: [String: ChainIndex]
+  /// Per table (by position), its chains by name with their indexes: jumps look up here.
+  let chainsByName: [[String: CompiledChain]]
+  /// The base chains of each hook and packet kind, in run order (computed once).
+  let hookedChains: [Hook: [Packet.Kind: [HookedChain]]]
 
   init(name: String?, ruleset: Ruleset, indexed: Bool = false) {
     self.name = name
@@ -51,6 +55,23 @@ struct NamespaceFirewall {
       }
     }
     self.indexes = indexes
+    let compiled = ruleset.tables.map { table in
+      Dictionary(
+        table.chains.map { ($0.name, CompiledChain($0, index: indexes[NamespaceFirewall.key(table, $0.name)])) },
+        uniquingKeysWith: { a, _ in a })
+    }
+    chainsByName = compiled
+    var hooked: [Hook: [Packet.Kind: [HookedChain]]] = [:]
+    for hook in Hook.allCases {
+      for kind in [Packet.Kind.ipv4, .ipv6, .arp] {
+        hooked[hook, default: [:]][kind] = NamespaceFirewall.order(ruleset, hook, kind).map { h in
+          var h = h
+          h.compiled = compiled[h.tableIndex][h.chain.name]
+          return h
+        }
+      }
+    }
+    hookedChains = hooked
     var needsConntrack = false
     for table in ruleset.tables {
       for chain in table.chains {
@@ -73,6 +94,10 @@ struct NamespaceFirewall {
 
   struct HookedChain {
     var table: Table
+    /// Position of the table in the ruleset (for `chainsByName`).
+    var tableIndex: Int
+    /// The chain as the engine runs it (set once the firewall is built).
+    var compiled: CompiledChain? = nil
     var chain: Chain
     var base: BaseChain
     /// Where the chain runs relative to other hooks' chains: nat chains run inside the NAT core's
@@ -82,8 +107,12 @@ struct NamespaceFirewall {
 
   /// Base chains on `hook` that see packets of `kind`, in the order the kernel runs them.
   func chains(on hook: Hook, for kind: Packet.Kind) -> [HookedChain] {
+    hookedChains[hook]?[kind] ?? []
+  }
+
+  static func order(_ ruleset: Ruleset, _ hook: Hook, _ kind: Packet.Kind) -> [HookedChain] {
     var result: [HookedChain] = []
-    for table in ruleset.tables {
+    for (tableIndex, table) in ruleset.tables.enumerated() {
       let sees: Bool
       switch (table.family, kind) {
       case (.ip, .ipv4), (.ip6, .ipv6), (.inet, .ipv4), (.inet, .ipv6): sees = true
@@ -96,7 +125,8 @@ struct NamespaceFirewall {
         if base.type == .nat {
           priority = (hook == .prerouting || hook == .output) ? -100 : 100
         }
-        result.append(HookedChain(table: table, chain: chain, base: base, effectivePriority: priority))
+        result.append(
+          HookedChain(table: table, tableIndex: tableIndex, chain: chain, base: base, effectivePriority: priority))
       }
     }
     // Stable: equal priorities keep declaration order.

@@ -48,12 +48,34 @@ public struct Decision: Hashable, Sendable {
   public var chain: String
   /// 0-based position of the rule in its chain; nil when the chain's policy decided.
   public var index: Int?
-  /// The rule in nft syntax, or `policy drop`.
-  public var rule: String
+  /// The rule in nft syntax, or `policy drop` (rendered when asked for: bulk runs never pay for it).
+  public var rule: String {
+    if let decidingRule { return NFTSyntax.rule(decidingRule, family: family) }
+    return policyText
+  }
+  /// The rule that decided, or nil for a policy.
+  public var decidingRule: Rule?
+  /// `policy accept` / `policy drop` when the policy decided.
+  var policyText: String
   /// `file:line:col` of the rule (or of the chain's type line for a policy).
   public var source: SourceLocation?
   /// The hook the chain was running on.
   public var hook: Hook
+
+  public init(
+    namespace: String?, family: Family, table: String, chain: String, index: Int?, decidingRule: Rule?,
+    policyText: String = "", source: SourceLocation?, hook: Hook
+  ) {
+    self.namespace = namespace
+    self.family = family
+    self.table = table
+    self.chain = chain
+    self.index = index
+    self.decidingRule = decidingRule
+    self.policyText = policyText
+    self.source = source
+    self.hook = hook
+  }
 }
 
 /// One rule consulted (or a chain policy applied).

@@ -8,10 +8,13 @@ import VerdictEngine
 /// traces are compared) the whole trace, for random rulesets of several sizes. 100k packets a
 /// run; FIREBREAK_SEED replays one, FIREBREAK_EQUIVALENCE_SCALE multiplies the packet counts.
 @Suite struct IndexedEngineTests {
-  static let sizes: [(rules: Int, packets: Int, traced: Int)] = [(100, 50_000, 2_000), (1_000, 45_000, 500), (10_000, 5_000, 50)]
+  static let sizes: [(rules: Int, packets: Int, traced: Int)] = [
+    (100, 50_000, 2_000), (1_000, 45_000, 500), (10_000, 5_000, 50),
+  ]
 
   @Test func indexedEqualsLinear() throws {
-    let seed = ProcessInfo.processInfo.environment["FIREBREAK_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+    let seed =
+      ProcessInfo.processInfo.environment["FIREBREAK_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
     let scale = ProcessInfo.processInfo.environment["FIREBREAK_EQUIVALENCE_SCALE"].flatMap(Int.init) ?? 1
     FileHandle.standardError.write(Data("indexed engine equivalence: FIREBREAK_SEED=\(seed)\n".utf8))
     var generator = SyntheticRulesets(seed: seed)
@@ -27,11 +30,14 @@ import VerdictEngine
         let b = try indexed.simulate(request, trace: traced)
         total += 1
         if a != b, differences.count < 5 {
-          differences.append("\(size.rules) rules, packet \(n) \(request.packet.summary): linear \(a.verdict) \(a.decidedBy?.rule ?? "-"), indexed \(b.verdict) \(b.decidedBy?.rule ?? "-")")
+          differences.append(
+            "\(size.rules) rules, packet \(n) \(request.packet.summary): linear \(a.verdict) \(a.decidedBy?.rule ?? "-"), indexed \(b.verdict) \(b.decidedBy?.rule ?? "-")"
+          )
         }
       }
     }
-    FileHandle.standardError.write(Data("indexed engine equivalence: \(total) packets, \(differences.count) differences\n".utf8))
+    FileHandle.standardError.write(
+      Data("indexed engine equivalence: \(total) packets, \(differences.count) differences\n".utf8))
     #expect(total >= 100_000)
     #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
   }
