@@ -69,6 +69,9 @@ public struct ChainIndex: Sendable {
   /// matter how wide the prefix); ranges, sets and negations go to elementary intervals.
   struct AddressField: Sendable {
     var buckets: [UInt64: [Int32]] = [:]
+    /// The same buckets in an open-addressing table (a lookup per prefix length per packet must
+    /// not pay for a seeded SipHash).
+    var table = PrefixTable()
     var lengths: [Int] = []
     var intervals: IntervalField
 
@@ -87,13 +90,14 @@ public struct ChainIndex: Sendable {
       }
       lengths = lengthSet.sorted()
       intervals = IntervalField(rest, spread: spread)
+      table = PrefixTable(buckets)
     }
 
     func candidates(_ key: UInt32) -> [[Int32]] {
       var lists: [[Int32]] = []
       for length in lengths {
         let masked = length == 0 ? 0 : key & (UInt32.max << UInt32(32 - length))
-        if let l = buckets[UInt64(length) << 32 | UInt64(masked)] { lists.append(l) }
+        if let l = table.lookup(UInt64(length) << 32 | UInt64(masked)) { lists.append(l) }
       }
       let (specific, wildcards) = intervals.candidates(key)
       if !specific.isEmpty { lists.append(specific) }
@@ -322,5 +326,45 @@ public struct CandidateCursor: Sendable {
       if p < list.count { best = min(best, Int(list[p])) }
     }
     return best == Int.max ? nil : best
+  }
+}
+
+/// A read-only hash table from 64-bit keys to rule lists: open addressing, linear probing, a
+/// multiplicative hash. Built once per index.
+struct PrefixTable: Sendable {
+  var keys: [UInt64] = []
+  var slots: [Int32] = []
+  var lists: [[Int32]] = []
+  var mask = 0
+
+  init() {}
+
+  init(_ buckets: [UInt64: [Int32]]) {
+    var capacity = 8
+    while capacity < buckets.count * 2 { capacity <<= 1 }
+    mask = capacity - 1
+    keys = Array(repeating: .max, count: capacity)
+    slots = Array(repeating: -1, count: capacity)
+    for (key, list) in buckets {
+      var i = PrefixTable.hash(key) & mask
+      while slots[i] >= 0 { i = (i + 1) & mask }
+      keys[i] = key
+      slots[i] = Int32(lists.count)
+      lists.append(list)
+    }
+  }
+
+  @inline(__always)
+  static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) }
+
+  @inline(__always)
+  func lookup(_ key: UInt64) -> [Int32]? {
+    guard !slots.isEmpty else { return nil }
+    var i = PrefixTable.hash(key) & mask
+    while slots[i] >= 0 {
+      if keys[i] == key { return lists[Int(slots[i])] }
+      i = (i + 1) & mask
+    }
+    return nil
   }
 }

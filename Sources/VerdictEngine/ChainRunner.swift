@@ -97,7 +97,15 @@ struct ChainRunner {
         return location.line == 0 ? nil : location
       }
       var truth = Truth.yes
-      for match in rule.matches {
+      for k in 0..<rule.fast.count {
+        if let fast = rule.fast[k].evaluate(packet) {
+          if !fast {
+            truth = .no
+            break
+          }
+          continue
+        }
+        let match = rule.matches[k]
         let t = MatchEvaluator.evaluate(match, packet, &context)
         if t == .no {
           truth = .no

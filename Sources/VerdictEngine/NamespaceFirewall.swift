@@ -40,8 +40,9 @@ struct NamespaceFirewall {
   let indexes: [String: ChainIndex]
   /// Per table (by position), its chains by name with their indexes: jumps look up here.
   let chainsByName: [[String: CompiledChain]]
-  /// The base chains of each hook and packet kind, in run order (computed once).
-  let hookedChains: [Hook: [Packet.Kind: [HookedChain]]]
+  /// The base chains of each hook and packet kind, in run order (computed once), by
+  /// `Hook.allCases` position then IPv4, IPv6, ARP.
+  let hookedChains: [[[HookedChain]]]
 
   init(name: String?, ruleset: Ruleset, indexed: Bool = false) {
     self.name = name
@@ -61,17 +62,15 @@ struct NamespaceFirewall {
         uniquingKeysWith: { a, _ in a })
     }
     chainsByName = compiled
-    var hooked: [Hook: [Packet.Kind: [HookedChain]]] = [:]
-    for hook in Hook.allCases {
-      for kind in [Packet.Kind.ipv4, .ipv6, .arp] {
-        hooked[hook, default: [:]][kind] = NamespaceFirewall.order(ruleset, hook, kind).map { h in
+    hookedChains = Hook.allCases.map { hook in
+      NamespaceFirewall.kinds.map { kind in
+        NamespaceFirewall.order(ruleset, hook, kind).map { h in
           var h = h
           h.compiled = compiled[h.tableIndex][h.chain.name]
           return h
         }
       }
     }
-    hookedChains = hooked
     var needsConntrack = false
     for table in ruleset.tables {
       for chain in table.chains {
@@ -107,8 +106,10 @@ struct NamespaceFirewall {
 
   /// Base chains on `hook` that see packets of `kind`, in the order the kernel runs them.
   func chains(on hook: Hook, for kind: Packet.Kind) -> [HookedChain] {
-    hookedChains[hook]?[kind] ?? []
+    hookedChains[Hook.allCases.firstIndex(of: hook)!][NamespaceFirewall.kinds.firstIndex(of: kind)!]
   }
+
+  static let kinds: [Packet.Kind] = [.ipv4, .ipv6, .arp]
 
   static func order(_ ruleset: Ruleset, _ hook: Hook, _ kind: Packet.Kind) -> [HookedChain] {
     var result: [HookedChain] = []
