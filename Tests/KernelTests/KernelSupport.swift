@@ -14,6 +14,17 @@ enum Kernel {
     }
     return nil
   }()
+  /// br_netfilter (bridged IPv4 through the ip hooks) is what the seed's lab is about.
+  static var bridgeNetfilter: Bool {
+    guard available else { return false }
+    if FileManager.default.fileExists(atPath: "/proc/sys/net/bridge/bridge-nf-call-iptables") { return true }
+    FileHandle.standardError.write(
+      Data(
+        "SKIPPING lab tests: br_netfilter is not loaded (no /proc/sys/net/bridge); the kernel would bridge without the ip hooks\n"
+          .utf8))
+    return false
+  }
+
   static var available: Bool {
     if let reason = unavailableReason {
       FileHandle.standardError.write(Data("SKIPPING kernel tests: \(reason)\n".utf8))

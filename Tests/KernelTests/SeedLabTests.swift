@@ -68,7 +68,9 @@ final class ScratchTopology {
 
 /// The seed's observation, for real: under `lab-blocked` RED's ping to BLUE is dropped while ARP
 /// passes; under `lab` the ping and its reply pass. Each outcome must equal the engine's prediction.
-@Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
+@Suite(
+  .serialized,
+  .enabled(if: Kernel.bridgeNetfilter, "the lab needs root, the netfilter tools and br_netfilter (see stderr)"))
 struct SeedLabTests {
   enum Backend: String, CaseIterable { case nft, iptablesLegacy }
 

@@ -5,7 +5,9 @@ import Testing
 import Topology
 
 /// `topology up/down` against the kernel, checked with an independent view (`ip -j`, `bridge -j`).
-@Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
+@Suite(
+  .serialized,
+  .enabled(if: Kernel.bridgeNetfilter, "the lab needs root, the netfilter tools and br_netfilter (see stderr)"))
 struct TopologyKernelTests {
   static func labTopology() throws -> Topology {
     var resolver = Resolver(source: FileSource())

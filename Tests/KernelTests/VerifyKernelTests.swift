@@ -7,7 +7,9 @@ import Verification
 
 /// `firebreak verify` on the seed's two policies, through both backends, and proof that verify
 /// can fail: predictions from one policy against the kernel running another must disagree.
-@Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
+@Suite(
+  .serialized,
+  .enabled(if: Kernel.bridgeNetfilter, "the lab needs root, the netfilter tools and br_netfilter (see stderr)"))
 struct VerifyKernelTests {
   static func policy(_ name: String) throws -> Policy {
     var resolver = Resolver(source: FileSource())
