@@ -30,7 +30,7 @@ struct TopologyCommand: Command {
     }
     let format = try args.choice("--format", of: ["text", "dot", "svg"], default: "text")
     if format != "text" && action != "show" { throw Arguments.UsageError(message: "--format is only for show") }
-    let prefix = args.values["--prefix"] ?? ""
+    let prefix = try TopologyCommand.validPrefix(args.values["--prefix"]) ?? ""
     guard let policy = cli.load(args.positionals[1]) else { return 2 }
     guard let topology = policy.topology else {
       cli.console.error("firebreak: error: \(args.positionals[1]) has no topology block")
@@ -58,6 +58,17 @@ struct TopologyCommand: Command {
       return 3
     }
     return 0
+  }
+
+  /// A prefix must stay a plain name: letters, digits, '_', '-', '.'; never a path.
+  static func validPrefix(_ prefix: String?) throws -> String? {
+    guard let prefix else { return nil }
+    let ok =
+      !prefix.contains("..") && prefix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+    guard ok else {
+      throw Arguments.UsageError(message: "--prefix '\(prefix)' must be letters, digits, '_', '-' or '.'")
+    }
+    return prefix
   }
 
   func show(_ manager: TopologyManager, format: String, _ cli: CLI) throws -> Int32 {

@@ -31,7 +31,7 @@ struct VerifyCommand: Command {
 
   func run(_ args: Arguments, _ cli: CLI) throws -> Int32 {
     let backend = try args.choice("--backend", of: ["nft", "iptables"], default: "nft")
-    let prefix = args.values["--prefix"] ?? "fbv-\(UInt32.random(in: 0...0xffffff))-"
+    let prefix = try TopologyCommand.validPrefix(args.values["--prefix"]) ?? "fbv-\(UInt32.random(in: 0...0xffffff))-"
     guard let policy = cli.load(args.positionals[0]) else { return 2 }
     guard policy.topology != nil else {
       cli.console.error("firebreak: error: \(args.positionals[0]) has no topology block to verify in")
@@ -40,16 +40,22 @@ struct VerifyCommand: Command {
     let verifier = try Verifier(policy: policy, prefix: prefix)
     let keep = args.switches.contains("--keep")
     VerifyCommand.cleanup = keep ? nil : verifier.manager
-    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    signal(SIGINT, SIG_IGN)
-    interrupt.setEventHandler {
-      if let manager = VerifyCommand.cleanup { _ = try? manager.down() }
-      exit(130)
+    // Ctrl-C or a kill: remove the scratch namespaces, then exit as the signal would.
+    let sources = [SIGINT, SIGTERM, SIGHUP].map { number in
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      signal(number, SIG_IGN)
+      source.setEventHandler {
+        if let manager = VerifyCommand.cleanup { _ = try? manager.down() }
+        exit(128 + number)
+      }
+      source.resume()
+      return (number, source)
     }
-    interrupt.resume()
     defer {
-      interrupt.cancel()
-      signal(SIGINT, SIG_DFL)
+      for (number, source) in sources {
+        source.cancel()
+        signal(number, SIG_DFL)
+      }
       if !keep { verifier.tearDown() }
       VerifyCommand.cleanup = nil
     }

@@ -17,9 +17,12 @@ public struct LiveNamespace: Sendable {
   public struct Address: Sendable, Equatable {
     public var index: Int32
     public var address: InterfaceAddress
+    /// `RT_SCOPE_LINK` addresses (IPv6 fe80::/64) are the kernel's own, never the topology's.
+    public var isLinkScope: Bool = false
   }
 
   public struct Route: Sendable, Equatable {
+    public var version: IPVersion
     public var destination: IPPrefix?
     public var gateway: IPAddress?
     public var outputIndex: Int32?
@@ -58,12 +61,16 @@ public struct LiveNamespace: Sendable {
     try socket.dump(RTNetlink.dumpAddresses(), operation: "list addresses in") { type, payload in
       guard type == UInt16(RTM_NEWADDR), payload.count >= 8 else { return }
       let prefixLength = Int(payload[1])
+      let scope = payload[3]
       let index = Int32(bitPattern: read32(payload, 4))
       let attributes = parseAttributes(payload, headerLength: 8)
       guard let bytes = attributes[UInt16(IFA_LOCAL)] ?? attributes[UInt16(IFA_ADDRESS)],
         let address = RTNetlink.address(bytes)
       else { return }
-      addresses.append(Address(index: index, address: InterfaceAddress(address: address, prefixLength: prefixLength)))
+      addresses.append(
+        Address(
+          index: index, address: InterfaceAddress(address: address, prefixLength: prefixLength),
+          isLinkScope: scope == UInt8(RT_SCOPE_LINK.rawValue) || scope == UInt8(RT_SCOPE_HOST.rawValue)))
     }
     var routes: [Route] = []
     try socket.dump(RTNetlink.dumpRoutes(), operation: "list routes in") { type, payload in
@@ -77,7 +84,8 @@ public struct LiveNamespace: Sendable {
       }
       routes.append(
         Route(
-          destination: destination, gateway: attributes[UInt16(RTA_GATEWAY.rawValue)].flatMap(RTNetlink.address),
+          version: Int32(payload[0]) == AF_INET6 ? .v6 : .v4, destination: destination,
+          gateway: attributes[UInt16(RTA_GATEWAY.rawValue)].flatMap(RTNetlink.address),
           outputIndex: attributes[UInt16(RTA_OIF.rawValue)].map { Int32(bitPattern: read32($0, 0)) }))
     }
     return LiveNamespace(name: socket.namespace, links: links, addresses: addresses, routes: routes)

@@ -14,11 +14,8 @@ public enum NetworkNamespace {
 
   /// True when `/run/netns/NAME` is a mounted namespace.
   public static func exists(_ name: String) -> Bool {
-    let fd = open(path(name), O_RDONLY)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    // An unmounted placeholder file is not a namespace: entering it fails.
-    return withEntered(fd: fd) { true } ?? false
+    // An unmounted placeholder file is not a namespace: entering it (on a namespace thread) fails.
+    (try? run(in: name) { true }) ?? false
   }
 
   /// The names under `/run/netns`.

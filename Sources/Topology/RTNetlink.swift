@@ -58,18 +58,21 @@ public enum RTNetlink {
 
   /// `ip addr add ADDRESS/LEN dev INDEX` (IPv6 without duplicate address detection, so the
   /// address is usable at once, as `nodad` does).
-  public static func newAddress(_ address: InterfaceAddress, index: Int32) -> NetlinkMessage {
+  public static func newAddress(_ address: InterfaceAddress, index: Int32, delete: Bool = false) -> NetlinkMessage {
     let family = address.address.version == .v4 ? Int32(AF_INET) : Int32(AF_INET6)
     var header = NetlinkMessage.ifaddrmsg(family: family, prefixLength: UInt8(address.prefixLength), index: index)
     if address.address.version == .v6 { header[2] = UInt8(IFA_F_NODAD) }
     let bytes = addressBytes(address.address)
     return NetlinkMessage(
-      type: UInt16(RTM_NEWADDR), flags: create, header: header,
+      type: UInt16(delete ? RTM_DELADDR : RTM_NEWADDR), flags: delete ? change : create, header: header,
       attributes: [.raw(Int32(IFA_LOCAL), bytes), .raw(Int32(IFA_ADDRESS), bytes)])
   }
 
-  /// `ip route add DESTINATION [via GATEWAY] [dev INDEX]`
-  public static func newRoute(_ route: RouteSpec, outputIndex: Int32?) -> NetlinkMessage {
+  /// `ip route add DESTINATION [via GATEWAY] [dev INDEX]`; with `replace`, `ip route replace`;
+  /// with `delete`, `ip route del`.
+  public static func newRoute(_ route: RouteSpec, outputIndex: Int32?, replace: Bool = false, delete: Bool = false)
+    -> NetlinkMessage
+  {
     let family = route.version == .v4 ? Int32(AF_INET) : Int32(AF_INET6)
     let length = UInt8(route.destination?.length ?? 0)
     let scope = route.gateway == nil ? UInt8(RT_SCOPE_LINK.rawValue) : UInt8(RT_SCOPE_UNIVERSE.rawValue)
@@ -77,8 +80,9 @@ public enum RTNetlink {
     if let d = route.destination { attributes.append(.raw(Int32(RTA_DST.rawValue), addressBytes(d.address))) }
     if let g = route.gateway { attributes.append(.raw(Int32(RTA_GATEWAY.rawValue), addressBytes(g))) }
     if let i = outputIndex { attributes.append(.u32(Int32(RTA_OIF.rawValue), UInt32(i))) }
+    let flags = delete ? change : replace ? UInt16(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE) : create
     return NetlinkMessage(
-      type: UInt16(RTM_NEWROUTE), flags: create,
+      type: UInt16(delete ? RTM_DELROUTE : RTM_NEWROUTE), flags: flags,
       header: NetlinkMessage.rtmsg(family: family, destinationLength: length, scope: scope, type: UInt8(RTN_UNICAST)),
       attributes: attributes)
   }

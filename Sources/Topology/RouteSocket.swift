@@ -15,8 +15,10 @@ public final class RouteSocket {
   /// Opens `NETLINK_ROUTE` inside `namespace` (`mnl_socket_open`, `mnl_socket_bind`).
   public init(namespace: String) throws {
     self.namespace = namespace
-    let opened: OpaquePointer? = try NetworkNamespace.run(in: namespace) { mnl_socket_open(NETLINK_ROUTE) }
-    guard let opened else { throw NetlinkError(errno: errno, operation: "open rtnetlink socket in", object: namespace) }
+    let (opened, error): (OpaquePointer?, Int32) = try NetworkNamespace.run(in: namespace) {
+      (mnl_socket_open(NETLINK_ROUTE), errno)
+    }
+    guard let opened else { throw NetlinkError(errno: error, operation: "open rtnetlink socket in", object: namespace) }
     guard mnl_socket_bind(opened, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
       let e = errno
       mnl_socket_close(opened)

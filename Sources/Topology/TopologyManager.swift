@@ -28,6 +28,7 @@ public struct TopologyManager {
     case setUp(String, in: String)
     case addedRoute(String, in: String)
     case setSysctl(String, in: String)
+    case removedAddress(String, dev: String, in: String)
 
     public var description: String {
       switch self {
@@ -38,6 +39,7 @@ public struct TopologyManager {
       case .setUp(let l, let n): return "set \(l) up in \(n)"
       case .addedRoute(let r, let n): return "added route \(r) in \(n)"
       case .setSysctl(let s, let n): return "set \(s) in \(n)"
+      case .removedAddress(let a, let d, let n): return "removed undeclared address \(a) from \(d) in \(n)"
       }
     }
   }
@@ -46,16 +48,18 @@ public struct TopologyManager {
   /// If a step fails, everything this run created is removed again and the error names the object.
   public func up() throws -> [Change] {
     var changes: [Change] = []
+    var reverts: [() -> Void] = []
     do {
-      try apply(&changes)
+      try apply(&changes, &reverts)
       return changes
     } catch {
+      for revert in reverts.reversed() { revert() }
       undo(changes)
       throw error
     }
   }
 
-  func apply(_ changes: inout [Change]) throws {
+  func apply(_ changes: inout [Change], _ reverts: inout [() -> Void]) throws {
     for ns in topology.namespaces where !NetworkNamespace.exists(name(ns.name)) {
       // A leftover placeholder file from a crashed run would make creation fail; clear it.
       try? NetworkNamespace.delete(name(ns.name))
@@ -117,10 +121,32 @@ public struct TopologyManager {
           errno: ENODEV, operation: "add address", object: "\(a.address) on \(a.device) in \(name(a.namespace))")
       }
       if state.addresses.contains(where: { $0.index == link.index && $0.address == a.address }) { continue }
-      try socket(a.namespace).request(
+      let s = try socket(a.namespace)
+      try s.request(
         RTNetlink.newAddress(a.address, index: link.index), operation: "add address",
         object: "\(a.address) on \(a.device) in \(name(a.namespace))")
       changes.append(.addedAddress(a.address.description, dev: a.device, in: name(a.namespace)))
+      reverts.append {
+        try? s.request(
+          RTNetlink.newAddress(a.address, index: link.index, delete: true), operation: "delete address", object: "")
+      }
+    }
+    // Addresses on declared interfaces that the topology does not declare (a changed prefix
+    // length, a leftover) are removed: up makes the live state what the policy says.
+    for i in topology.interfaces {
+      let state = try live(i.namespace)
+      guard let link = state.link(i.name) else { continue }
+      let declared = topology.addresses.filter { $0.namespace == i.namespace && $0.device == i.name }.map(\.address)
+      for a in state.addresses where a.index == link.index && !a.isLinkScope && !declared.contains(a.address) {
+        let s = try socket(i.namespace)
+        try s.request(
+          RTNetlink.newAddress(a.address, index: link.index, delete: true), operation: "remove address",
+          object: "\(a.address) from \(i.name) in \(name(i.namespace))")
+        changes.append(.removedAddress(a.address.description, dev: i.name, in: name(i.namespace)))
+        reverts.append {
+          try? s.request(RTNetlink.newAddress(a.address, index: link.index), operation: "restore address", object: "")
+        }
+      }
     }
     for ns in topology.namespaces {
       let state = try live(ns.name)
@@ -137,15 +163,26 @@ public struct TopologyManager {
       if r.device != nil && index == nil {
         throw NetlinkError(errno: ENODEV, operation: "add route", object: "\(routeText(r)) in \(name(r.namespace))")
       }
-      let exists = state.routes.contains { live in
-        live.destination == r.destination && live.gateway == r.gateway && (index == nil || live.outputIndex == index)
-          && (live.destination?.version ?? live.gateway?.version ?? r.version) == r.version
-      }
-      if exists { continue }
-      try socket(r.namespace).request(
-        RTNetlink.newRoute(r, outputIndex: index), operation: "add route",
-        object: "\(routeText(r)) in \(name(r.namespace))")
+      let same = state.routes.first { $0.version == r.version && $0.destination == r.destination }
+      if let same, same.gateway == r.gateway, index == nil || same.outputIndex == index { continue }
+      // A route to the same destination with another gateway or device is replaced.
+      let s = try socket(r.namespace)
+      try s.request(
+        RTNetlink.newRoute(r, outputIndex: index, replace: same != nil),
+        operation: same == nil ? "add route" : "replace route", object: "\(routeText(r)) in \(name(r.namespace))")
       changes.append(.addedRoute(routeText(r), in: name(r.namespace)))
+      reverts.append {
+        if let same {
+          let old = RouteSpec(
+            destination: same.destination, version: same.version, gateway: same.gateway, device: nil,
+            namespace: r.namespace)
+          try? s.request(
+            RTNetlink.newRoute(old, outputIndex: same.outputIndex, replace: true), operation: "restore route",
+            object: "")
+        } else {
+          try? s.request(RTNetlink.newRoute(r, outputIndex: index, delete: true), operation: "delete route", object: "")
+        }
+      }
     }
     for s in topology.sysctls {
       let current = try Sysctl.read(s.key, in: name(s.namespace))
@@ -155,6 +192,8 @@ public struct TopologyManager {
       if current == s.value { continue }
       try Sysctl.write(s.key, s.value, in: name(s.namespace))
       changes.append(.setSysctl("\(s.key) = \(s.value)", in: name(s.namespace)))
+      let namespace = name(s.namespace)
+      reverts.append { try? Sysctl.write(s.key, current, in: namespace) }
     }
   }
 
@@ -172,8 +211,11 @@ public struct TopologyManager {
     for change in changes {
       if case .createdNamespace(let n) = change { createdNamespaces.insert(n) }
     }
+    // Every link this run created is deleted explicitly, also in namespaces about to go: the
+    // kernel dismantles a namespace asynchronously, and a veth peer in a surviving namespace would
+    // linger for a moment and make an immediate retry fail.
     for change in changes.reversed() {
-      guard case .createdLink(let link, let ns) = change, !createdNamespaces.contains(ns) else { continue }
+      guard case .createdLink(let link, let ns) = change else { continue }
       if let socket = try? RouteSocket(namespace: ns), let state = try? LiveNamespace.read(socket),
         let l = state.link(link)
       {

@@ -59,7 +59,11 @@ public struct TopologyReport: Sendable {
             detail: ""))
       }
       for r in topology.routes where r.namespace == ns.name {
-        let present = live.routes.contains { $0.destination == r.destination && $0.gateway == r.gateway }
+        let device = r.device.flatMap { live.link($0)?.index }
+        let present = live.routes.contains {
+          $0.version == r.version && $0.destination == r.destination && $0.gateway == r.gateway
+            && (device == nil || $0.outputIndex == device)
+        }
         items.append(
           Item(
             namespace: ns.name, object: "route \(manager.routeText(r))", status: present ? .ok : .missing, detail: ""))
@@ -70,6 +74,16 @@ public struct TopologyReport: Sendable {
           Item(
             namespace: ns.name, object: "sysctl \(s.key) = \(s.value)", status: value == s.value ? .ok : .different,
             detail: value.map { "live \($0)" } ?? "not available"))
+      }
+      for i in declared {
+        guard let link = live.link(i.name) else { continue }
+        let wanted = topology.addresses.filter { $0.namespace == ns.name && $0.device == i.name }.map(\.address)
+        for a in live.addresses where a.index == link.index && !a.isLinkScope && !wanted.contains(a.address) {
+          items.append(
+            Item(
+              namespace: ns.name, object: "address \(a.address) dev \(i.name)", status: .different,
+              detail: "not declared"))
+        }
       }
       let names = Set(declared.map(\.name) + ["lo"])
       for link in live.links where !names.contains(link.name) {

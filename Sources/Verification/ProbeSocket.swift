@@ -18,17 +18,20 @@ final class ProbeSocket {
 
   /// `socket(AF_INET, SOCK_RAW, proto)` in `namespace`; with IPPROTO_RAW the caller writes the IP header.
   static func raw(in namespace: String, proto: Int32) throws -> ProbeSocket {
-    let fd = try NetworkNamespace.run(in: namespace) { socket(AF_INET, Int32(SOCK_RAW.rawValue), proto) }
-    guard fd >= 0 else { throw NetlinkError(errno: errno, operation: "open raw socket in", object: namespace) }
+    let (fd, error) = try NetworkNamespace.run(in: namespace) {
+      (socket(AF_INET, Int32(SOCK_RAW.rawValue), proto), errno)
+    }
+    guard fd >= 0 else { throw NetlinkError(errno: error, operation: "open raw socket in", object: namespace) }
     return ProbeSocket(fd: fd)
   }
 
   /// `socket(AF_PACKET, SOCK_RAW, ETH_P_ARP)` bound to `interface` in `namespace`.
   static func arp(in namespace: String, interface: String) throws -> ProbeSocket {
-    let (fd, index): (Int32, UInt32) = try NetworkNamespace.run(in: namespace) {
-      (Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), Int32(UInt16(0x0806).bigEndian)), if_nametoindex(interface))
+    let (fd, error, index): (Int32, Int32, UInt32) = try NetworkNamespace.run(in: namespace) {
+      let fd = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), Int32(UInt16(0x0806).bigEndian))
+      return (fd, errno, if_nametoindex(interface))
     }
-    guard fd >= 0 else { throw NetlinkError(errno: errno, operation: "open packet socket in", object: namespace) }
+    guard fd >= 0 else { throw NetlinkError(errno: error, operation: "open packet socket in", object: namespace) }
     let probe = ProbeSocket(fd: fd)
     var address = [UInt8](repeating: 0, count: 20)  // struct sockaddr_ll
     address[0] = UInt8(AF_PACKET & 0xff)
@@ -45,7 +48,9 @@ final class ProbeSocket {
   }
 
   /// Sends an IP packet (header included) to `destination` through the kernel's routing.
-  func send(ip packet: [UInt8], to destination: UInt32) throws {
+  /// Returns false when the kernel refused to send it: the sender's own output hooks dropped it
+  /// (EPERM) or there is no route or neighbour (ENETUNREACH, EHOSTUNREACH).
+  func send(ip packet: [UInt8], to destination: UInt32) throws -> Bool {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = destination.bigEndian
@@ -56,10 +61,9 @@ final class ProbeSocket {
         }
       }
     }
-    // EPERM: the sender's own firewall dropped it on output; the probe's outcome says so.
-    if n < 0 && errno != EPERM {
-      throw NetlinkError(errno: errno, operation: "send probe to", object: "\(IPAddress.v4(destination))")
-    }
+    guard n < 0 else { return true }
+    if [EPERM, ENETUNREACH, EHOSTUNREACH].contains(errno) { return false }
+    throw NetlinkError(errno: errno, operation: "send probe to", object: "\(IPAddress.v4(destination))")
   }
 
   /// Sends a link-layer frame on a packet socket.

@@ -149,8 +149,10 @@ public final class Verifier {
   public func run() throws -> [Outcome] {
     var outcomes: [Outcome] = []
     for (n, probe) in probes().enumerated() {
-      let (predicted, because) = try predict(probe, sourcePort: UInt16(41000 + n))
-      let observed = try observe(probe, id: UInt16(0x4100 + n), sourcePort: UInt16(41000 + n))
+      // Ports and ids are unique per probe within any 20,000 in a row, and never overflow.
+      let sourcePort = UInt16(41000 + n % 20000)
+      let (predicted, because) = try predict(probe, sourcePort: sourcePort)
+      let observed = try observe(probe, id: UInt16(truncatingIfNeeded: 0x4100 + n), sourcePort: sourcePort)
       outcomes.append(Outcome(probe: probe, predicted: predicted, because: because, observed: observed))
     }
     return outcomes
@@ -235,7 +237,8 @@ public final class Verifier {
       let packet = ProbePackets.ipv4(
         source: source, destination: destination, proto: UInt8(proto), id: id, sourcePort: sourcePort,
         destinationPort: destinationPort)
-      try sender.send(ip: packet, to: destination)
+      // Not sent at all (the sender's output hooks dropped it, or it has no route): blocked.
+      guard try sender.send(ip: packet, to: destination) else { return false }
       let arrived = receiver.receive(within: timeout) { datagram in
         let header = Int(datagram[0] & 0x0f) * 4
         guard datagram.count >= header + 8 else { return false }

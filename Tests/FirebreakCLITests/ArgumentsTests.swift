@@ -131,4 +131,12 @@ import Testing
     #expect(s3 == 2)
     #expect(c3.err.contains("has no firewall for namespace 'C' (it has: A, B)"))
   }
+
+  @Test func prefixMustNotBeAPath() {
+    let (status, console) = run(
+      ["topology", "show", "--prefix", "../../proc/self/ns/", "p.policy"],
+      files: ["p.policy": "topology {\n  namespace net\n}\n"])
+    #expect(status == 2)
+    #expect(console.err.contains("--prefix '../../proc/self/ns/' must be letters, digits, '_', '-' or '.'"))
+  }
 }

@@ -163,4 +163,74 @@ struct TopologyKernelTests {
     #expect(!names.contains(manager.prefix))
     #expect(try manager.down().isEmpty)
   }
+
+  static func topology(_ text: String) throws -> Topology {
+    var resolver = Resolver(source: MemorySource(["t.policy": text]))
+    let (policy, diagnostics) = resolver.resolve(path: "t.policy")
+    return try #require(policy?.topology, "\(diagnostics)")
+  }
+
+  @Test func ipv4AndIPv6DefaultRoutesOnOneDevice() throws {
+    let manager = TopologyManager(
+      try Self.topology(
+        """
+        topology {
+          namespace X
+          namespace Y
+          veth x0 in X peer y0 in Y
+          address 10.7.0.1/24 dev x0
+          address fd00:7::1/64 dev x0
+          route default dev x0
+          route default6 dev x0
+        }
+
+        """), prefix: Self.prefix())
+    defer { _ = try? manager.down() }
+    _ = try manager.up()
+    let v6 = try json(["/usr/sbin/ip", "-6", "-j", "-n", manager.name("X"), "route", "show"])
+    #expect(v6.contains { $0["dst"] as? String == "default" })
+    let v4 = try json(["/usr/sbin/ip", "-4", "-j", "-n", manager.name("X"), "route", "show"])
+    #expect(v4.contains { $0["dst"] as? String == "default" })
+    #expect(try manager.up().isEmpty)
+  }
+
+  @Test func upFixesWhatDiffersAndAFailureRestoresExistingNamespaces() throws {
+    let prefix = Self.prefix()
+    let first = TopologyManager(try Self.routedTopology(), prefix: prefix)
+    defer { _ = try? first.down() }
+    _ = try first.up()
+    // A new gateway for A's default route, a new prefix length on b0: up replaces them.
+    var changed = try Self.routedTopology()
+    changed.routes[0].gateway = IPAddress("10.0.1.3")
+    changed.addresses[3].address.prefixLength = 25
+    let second = TopologyManager(changed, prefix: prefix)
+    let changes = try second.up()
+    #expect(changes.contains(.removedAddress("10.0.2.2/24", dev: "b0", in: second.name("B"))))
+    #expect(TopologyReport.compare(second).isUp)
+    let routes = try json(["/usr/sbin/ip", "-j", "-n", second.name("A"), "route", "show", "default"])
+    #expect(routes.first?["gateway"] as? String == "10.0.1.3")
+
+    // A failing up in existing namespaces puts back what it changed: address, sysctl, new links.
+    var failing = try Self.routedTopology()
+    failing.addresses.append(
+      AddressSpec(
+        address: InterfaceAddress(address: IPAddress("10.0.1.9")!, prefixLength: 24), device: "a0", namespace: "A"))
+    failing.sysctls.append(SysctlSpec(namespace: "R", key: "net.ipv4.conf.all.rp_filter", value: "2"))
+    failing.sysctls.append(SysctlSpec(namespace: "A", key: "net.ipv4.no_such_key", value: "1"))
+    failing.namespaces.append(NamespaceSpec(name: "C"))
+    failing.veths.append(VethSpec(name: "c0", namespace: "C", peer: "rc", peerNamespace: "R"))
+    let third = TopologyManager(failing, prefix: prefix)
+    #expect(throws: NetlinkError.self) { _ = try third.up() }
+    #expect(!(try addresses(third.name("A"))).contains("a0 10.0.1.9/24"))
+    let rp = try run([
+      "/usr/sbin/ip", "netns", "exec", third.name("R"), "/usr/sbin/sysctl", "-n", "net.ipv4.conf.all.rp_filter",
+    ])
+    #expect(rp.stdout.trimmingCharacters(in: .whitespacesAndNewlines) != "2")
+    #expect(try links(third.name("R"))["rc"] == nil)
+    // Retrying at once (the bad key gone) must not trip over leftovers.
+    failing.sysctls.removeLast()
+    _ = try TopologyManager(failing, prefix: prefix).up()
+    #expect(try links(third.name("R"))["rc"] != nil)
+    _ = try? TopologyManager(failing, prefix: prefix).down()
+  }
 }

@@ -43,4 +43,34 @@ struct VerifyKernelTests {
     #expect(disagreeing.count == 6)  // icmp, tcp and udp in both directions; ARP still agrees
     #expect(disagreeing.allSatisfy { $0.predicted && !$0.observed })
   }
+
+  @Test func unroutableProbesAreBlockedNotErrors() throws {
+    // A has no route to B's network: the engine predicts a drop (no route) and the probe cannot
+    // be sent (ENETUNREACH); verify must record that as blocked and agree.
+    let text = """
+      topology {
+        namespace A
+        namespace R
+        namespace B
+        veth a0 in A peer r0 in R
+        veth b0 in B peer r1 in R
+        address 10.0.1.2/24 dev a0
+        address 10.0.1.1/24 dev r0
+        address 10.0.2.1/24 dev r1
+        address 10.0.2.2/24 dev b0
+        route 10.0.1.0/24 via 10.0.2.1 in B
+        sysctl R net.ipv4.ip_forward = 1
+      }
+
+      """
+    var resolver = Resolver(source: MemorySource(["r.policy": text]))
+    let policy = try #require(resolver.resolve(path: "r.policy").0)
+    let verifier = try Verifier(policy: policy, prefix: "fbt-u\(UInt32.random(in: 0...0xffffff))-")
+    defer { verifier.tearDown() }
+    try verifier.prepare(backend: .nft)
+    let outcomes = try verifier.run()
+    let disagreeing = outcomes.filter { !$0.agrees }.map(\.probe.description)
+    #expect(disagreeing.isEmpty, "\(disagreeing)")
+    #expect(outcomes.contains { $0.probe.from == "A" && $0.probe.to == "B" && !$0.observed })
+  }
 }
