@@ -21,6 +21,8 @@ struct RunState {
   var lastPolicyAccept: Decision?
   /// The packet as sent.
   var sent: Packet?
+  /// Where and as what the packet was delivered (after any NAT), when it was.
+  var delivered: (namespace: String, packet: Packet)?
   /// Record every rule consulted (off for bulk runs that only need verdicts).
   var tracing = true
 

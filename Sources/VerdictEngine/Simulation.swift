@@ -23,12 +23,19 @@ public struct Simulation: Hashable, Sendable {
   public var rewrites: [Rewrite]
   /// The packet as it was sent, with what the engine filled in (the sender's source address).
   public var packet: Packet?
+  /// With a topology: the namespace that received the packet, and the packet as it arrived
+  /// there (after NAT), when it was delivered.
+  public var deliveredTo: String?
+  public var deliveredPacket: Packet?
 
   public init(
     verdict: Verdict, decidedBy: Decision? = nil, path: [String] = [], trace: [TraceEntry] = [],
-    assumptions: [String] = [], reason: String? = nil, rewrites: [Rewrite] = [], packet: Packet? = nil
+    assumptions: [String] = [], reason: String? = nil, rewrites: [Rewrite] = [], packet: Packet? = nil,
+    deliveredTo: String? = nil, deliveredPacket: Packet? = nil
   ) {
     self.packet = packet
+    self.deliveredTo = deliveredTo
+    self.deliveredPacket = deliveredPacket
     self.verdict = verdict
     self.decidedBy = decidedBy
     self.path = path

@@ -194,6 +194,7 @@ struct TopologyWalk {
     if let end = runHook(namespace, .prerouting, &packet, &state) { return end }
     if network.owns(namespace, packet.destination) {
       if let end = runHook(namespace, .input, &packet, &state) { return end }
+      state.delivered = (namespace, packet)
       return done(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state, delivered: namespace)
     }
     guard network.forwards(namespace, version) else {
@@ -242,6 +243,7 @@ struct TopologyWalk {
   ) -> Simulation {
     Simulation(
       verdict: verdict, decidedBy: decision, path: state.path, trace: state.trace, assumptions: state.assumptions,
-      reason: reason, rewrites: state.rewrites, packet: state.sent)
+      reason: reason, rewrites: state.rewrites, packet: state.sent, deliveredTo: state.delivered?.namespace,
+      deliveredPacket: state.delivered?.packet)
   }
 }

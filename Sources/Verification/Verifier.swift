@@ -151,14 +151,30 @@ public final class Verifier {
     for (n, probe) in probes().enumerated() {
       // Ports and ids are unique per probe within any 20,000 in a row, and never overflow.
       let sourcePort = UInt16(41000 + n % 20000)
-      let (predicted, because) = try predict(probe, sourcePort: sourcePort)
-      let observed = try observe(probe, id: UInt16(truncatingIfNeeded: 0x4100 + n), sourcePort: sourcePort)
+      let (predicted, because, simulation) = try predictWithDelivery(probe, sourcePort: sourcePort)
+      let observed = try observe(
+        probe, id: UInt16(truncatingIfNeeded: 0x4100 + n), sourcePort: sourcePort,
+        expected: expected(probe, sourcePort, simulation))
       outcomes.append(Outcome(probe: probe, predicted: predicted, because: because, observed: observed))
     }
     return outcomes
   }
 
+  /// Where a probe should be observed: the namespace and packet the engine says it arrives as
+  /// (NAT can change both), or the declared destination when it is not delivered.
+  struct Expected {
+    var namespace: String
+    var destination: UInt32
+    var sourcePort: UInt16
+    var destinationPort: UInt16
+  }
+
   func predict(_ probe: Probe, sourcePort: UInt16) throws -> (Bool, String) {
+    let (pass, because, _) = try predictWithDelivery(probe, sourcePort: sourcePort)
+    return (pass, because)
+  }
+
+  func predictWithDelivery(_ probe: Probe, sourcePort: UInt16) throws -> (Bool, String, Simulation) {
     var words = ["--from", probe.from, "--src", probe.source.description, "--dst", probe.destination.description]
     switch probe.kind {
     case .arp: words += ["--proto", "arp"]
@@ -179,7 +195,24 @@ public final class Verifier {
       pass = reply.verdict == .accept
       if !pass { because = "reply: " + describe(reply) }
     }
-    return (pass, because)
+    return (pass, because, forward)
+  }
+
+  /// Where to listen for a probe: where the engine delivers it (NAT may have moved it), else its
+  /// declared destination.
+  func expected(_ probe: Probe, _ sourcePort: UInt16, _ s: Simulation) -> Expected {
+    var port: UInt16 = 0
+    switch probe.kind {
+    case .tcp(let p), .udp(let p): port = p
+    default: break
+    }
+    if let ns = s.deliveredTo, let p = s.deliveredPacket, case .v4(let d) = p.destination {
+      return Expected(
+        namespace: ns, destination: d, sourcePort: p.sourcePort ?? sourcePort,
+        destinationPort: p.destinationPort ?? port)
+    }
+    return Expected(
+      namespace: probe.to, destination: v4(probe.destination), sourcePort: sourcePort, destinationPort: port)
   }
 
   func describe(_ s: Simulation) -> String {
@@ -197,9 +230,10 @@ public final class Verifier {
 
   /// Sends the probe from its namespace and reports whether it arrived (after the receiver's input
   /// hooks) — for ICMP, whether the request arrived and the reply came back.
-  func observe(_ probe: Probe, id: UInt16, sourcePort: UInt16) throws -> Bool {
+  func observe(_ probe: Probe, id: UInt16, sourcePort: UInt16, expected: Expected? = nil) throws -> Bool {
     let from = manager.name(probe.from)
-    let to = manager.name(probe.to)
+    let to = manager.name(expected?.namespace ?? probe.to)
+    let arrivingSourcePort = expected?.sourcePort ?? sourcePort
     let source = v4(probe.source)
     let destination = v4(probe.destination)
     switch probe.kind {
@@ -246,8 +280,8 @@ public final class Verifier {
         switch proto {
         case Int32(IPPROTO_ICMP): return l4[0] == 8 && Array(l4[4..<6]) == ProbePackets.be16(id)
         default:
-          return Array(l4[0..<2]) == ProbePackets.be16(sourcePort)
-            && Array(l4[2..<4]) == ProbePackets.be16(destinationPort)
+          return Array(l4[0..<2]) == ProbePackets.be16(arrivingSourcePort)
+            && Array(l4[2..<4]) == ProbePackets.be16(expected?.destinationPort ?? destinationPort)
         }
       }
       guard arrived, let replies else { return arrived }

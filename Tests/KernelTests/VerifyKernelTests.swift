@@ -73,4 +73,58 @@ struct VerifyKernelTests {
     #expect(disagreeing.isEmpty, "\(disagreeing)")
     #expect(outcomes.contains { $0.probe.from == "A" && $0.probe.to == "B" && !$0.observed })
   }
+
+  @Test func natFlowsAreObservedWhereTheEngineDeliversThem() throws {
+    // A port forward (DNAT 8080 -> 10.0.2.2:80) and masquerade in R: every probe, rewritten or
+    // not, must be observed where and as what the engine says it arrives.
+    let text = """
+      topology {
+        namespace A
+        namespace R
+        namespace B
+        veth a0 in A peer ra in R
+        veth b0 in B peer rb in R
+        address 10.0.1.2/24 dev a0
+        address 10.0.1.1/24 dev ra
+        address 10.0.2.1/24 dev rb
+        address 10.0.2.2/24 dev b0
+        route default via 10.0.1.1 in A
+        route default via 10.0.2.1 in B
+        sysctl R net.ipv4.ip_forward = 1
+      }
+
+      firewall R {
+        table ip nat {
+          chain PREROUTING {
+            type nat hook prerouting priority dstnat; policy accept;
+            tcp dport 8080 dnat to 10.0.2.2:80
+          }
+
+          chain POSTROUTING {
+            type nat hook postrouting priority srcnat; policy accept;
+            oifname "rb" masquerade
+          }
+        }
+
+        table ip filter {
+          chain FORWARD {
+            type filter hook forward priority filter; policy drop;
+            ct state established,related accept
+            iifname "ra" oifname "rb" accept
+          }
+        }
+      }
+
+      """
+    var resolver = Resolver(source: MemorySource(["nat.policy": text]))
+    let policy = try #require(resolver.resolve(path: "nat.policy").0)
+    let verifier = try Verifier(policy: policy, prefix: "fbt-n\(UInt32.random(in: 0...0xffffff))-")
+    defer { verifier.tearDown() }
+    try verifier.prepare(backend: .nft)
+    let outcomes = try verifier.run()
+    let disagreeing = outcomes.filter { !$0.agrees }.map(\.probe.description)
+    #expect(disagreeing.isEmpty, "\(disagreeing)")
+    // The forwarded port really went through: A -> B :8080 passes (as :80 at B).
+    #expect(outcomes.contains { $0.probe.description == "tcp syn A → B 10.0.2.2:8080" && $0.observed })
+  }
 }
