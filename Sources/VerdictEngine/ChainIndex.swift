@@ -171,30 +171,14 @@ public struct ChainIndex: Sendable {
 
   /// The rules that may match `packet`, ascending; nil when no field narrows them down.
   public func candidates(for packet: Packet) -> [Int32]? {
-    var best: [[Int32]]?
-    var bestSize = ruleCount
-    func consider(_ lists: [[Int32]]) {
-      let size = lists.reduce(0) { $0 + $1.count }
-      if size < bestSize {
-        best = lists
-        bestSize = size
-      }
+    guard var cursor = candidateLists(for: packet) else { return nil }
+    var result: [Int32] = []
+    var from = 0
+    while let next = cursor.next(atLeast: from) {
+      result.append(Int32(next))
+      from = next + 1
     }
-    if case .v4(let d) = packet.destination { consider(destination.candidates(d)) }
-    if case .v4(let s)? = packet.source { consider(source.candidates(s)) }
-    if let proto = packet.l4proto, let fields = ports[proto] {
-      if let p = packet.destinationPort {
-        let (a, b) = fields.destination.candidates(p32(p))
-        consider([a, b])
-      }
-      if let p = packet.sourcePort {
-        let (a, b) = fields.source.candidates(p32(p))
-        consider([a, b])
-      }
-    }
-    if let iif = packet.inputInterface { consider([interfaces[iif] ?? [], interfaceWildcards]) }
-    guard let best else { return nil }
-    return best.reduce([]) { ChainIndex.merge($0, $1) }
+    return result
   }
 
   /// The candidate lists of the most selective field, unmerged: a `CandidateCursor` walks them in
@@ -227,23 +211,6 @@ public struct ChainIndex: Sendable {
   }
 
   func p32(_ p: UInt16) -> UInt32 { UInt32(p) }
-
-  static func merge(_ a: [Int32], _ b: [Int32]) -> [Int32] {
-    var out: [Int32] = []
-    out.reserveCapacity(a.count + b.count)
-    var i = 0
-    var j = 0
-    while i < a.count || j < b.count {
-      if j == b.count || (i < a.count && a[i] < b[j]) {
-        if out.last != a[i] { out.append(a[i]) }
-        i += 1
-      } else {
-        if out.last != b[j] { out.append(b[j]) }
-        j += 1
-      }
-    }
-    return out
-  }
 
   /// A rule's IPv4 coverage in one address direction: nil when it does not constrain it (or the
   /// constraint is not indexable), [] when no IPv4 packet can match, else the covered intervals.
