@@ -63,6 +63,8 @@ public struct ChainIndex: Sendable {
     }
 
     func candidates(_ key: UInt32) -> ([Int32], [Int32]) { (lists[interval(of: key)], wildcards) }
+
+    func size(_ key: UInt32) -> Int { lists[interval(of: key)].count + wildcards.count }
   }
 
   /// An IPv4 address field: rules matching one prefix sit in a hash per prefix length (exact, no
@@ -91,6 +93,16 @@ public struct ChainIndex: Sendable {
       lengths = lengthSet.sorted()
       intervals = IntervalField(rest, spread: spread)
       table = PrefixTable(buckets)
+    }
+
+    /// How many candidates `candidates(key)` would give (no allocation).
+    func size(_ key: UInt32) -> Int {
+      var total = 0
+      for length in lengths {
+        let masked = length == 0 ? 0 : key & (UInt32.max << UInt32(32 - length))
+        total += table.count(UInt64(length) << 32 | UInt64(masked))
+      }
+      return total + intervals.size(key)
     }
 
     func candidates(_ key: UInt32) -> [[Int32]] {
@@ -184,30 +196,40 @@ public struct ChainIndex: Sendable {
   /// The candidate lists of the most selective field, unmerged: a `CandidateCursor` walks them in
   /// order and stops as soon as the chain is decided, so an early match costs little.
   public func candidateLists(for packet: Packet) -> CandidateCursor? {
-    var best: [[Int32]]?
+    // Sizes first (no allocation), lists only for the most selective field.
+    enum Field {
+      case address(AddressField, UInt32)
+      case interval(IntervalField, UInt32)
+      case interface([Int32])
+    }
+    var best: Field?
     var bestSize = ruleCount
-    func consider(_ lists: [[Int32]]) {
-      var size = 0
-      for l in lists { size += l.count }
+    func consider(_ size: Int, _ field: @autoclosure () -> Field) {
       if size < bestSize {
-        best = lists
+        best = field()
         bestSize = size
       }
     }
-    if case .v4(let d) = packet.destination { consider(destination.candidates(d)) }
-    if case .v4(let s)? = packet.source { consider(source.candidates(s)) }
     if let proto = packet.l4proto, let fields = ports[proto] {
       if let p = packet.destinationPort {
-        let (a, b) = fields.destination.candidates(p32(p))
-        consider([a, b])
+        consider(fields.destination.size(UInt32(p)), .interval(fields.destination, UInt32(p)))
       }
-      if let p = packet.sourcePort {
-        let (a, b) = fields.source.candidates(p32(p))
-        consider([a, b])
-      }
+      if let p = packet.sourcePort { consider(fields.source.size(UInt32(p)), .interval(fields.source, UInt32(p))) }
     }
-    if let iif = packet.inputInterface { consider([interfaces[iif] ?? [], interfaceWildcards]) }
-    return best.map { CandidateCursor(lists: $0.filter { !$0.isEmpty }) }
+    if case .v4(let d) = packet.destination { consider(destination.size(d), .address(destination, d)) }
+    if case .v4(let s)? = packet.source { consider(source.size(s), .address(source, s)) }
+    if let iif = packet.inputInterface, bestSize > interfaceWildcards.count {
+      let exact = interfaces[iif] ?? []
+      consider(exact.count + interfaceWildcards.count, .interface(exact))
+    }
+    switch best {
+    case nil: return nil
+    case .address(let f, let key)?: return CandidateCursor(lists: f.candidates(key))
+    case .interval(let f, let key)?:
+      let (a, b) = f.candidates(key)
+      return CandidateCursor(lists: [a, b].filter { !$0.isEmpty })
+    case .interface(let exact)?: return CandidateCursor(lists: [exact, interfaceWildcards].filter { !$0.isEmpty })
+    }
   }
 
   func p32(_ p: UInt16) -> UInt32 { UInt32(p) }
@@ -302,6 +324,7 @@ struct PrefixTable: Sendable {
   var keys: [UInt64] = []
   var slots: [Int32] = []
   var lists: [[Int32]] = []
+  var counts: [Int] = []
   var mask = 0
 
   init() {}
@@ -318,11 +341,24 @@ struct PrefixTable: Sendable {
       keys[i] = key
       slots[i] = Int32(lists.count)
       lists.append(list)
+      counts.append(list.count)
     }
   }
 
   @inline(__always)
   static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) }
+
+  /// The size of the list for `key` (0 when absent).
+  @inline(__always)
+  func count(_ key: UInt64) -> Int {
+    guard !slots.isEmpty else { return 0 }
+    var i = PrefixTable.hash(key) & mask
+    while slots[i] >= 0 {
+      if keys[i] == key { return counts[Int(slots[i])] }
+      i = (i + 1) & mask
+    }
+    return 0
+  }
 
   @inline(__always)
   func lookup(_ key: UInt64) -> [Int32]? {
