@@ -33,9 +33,7 @@ struct ChainRunner {
     let family = table.family
     var context = MatchContext(table: table, hook: hook, priority: hooked.base.priority.value)
     defer { for a in context.assumptions.sorted() { state.assume(a) } }
-    guard var current = hooked.compiled ?? firewall.chainsByName[hooked.tableIndex][hooked.chain.name] else {
-      return .unknown("chain \(hooked.chain.name) is not compiled")
-    }
+    var current = hooked.compiled
     var index = 0
     // Indexed engine: walks the rules of the current chain that can match this packet (nil: all
     // of them), in order. Found once per chain entered.

@@ -26,6 +26,13 @@ struct RunState {
   /// Record every rule consulted (off for bulk runs that only need verdicts).
   var tracing = true
 
+  /// The answer made of what the run collected.
+  func result(_ verdict: Simulation.Verdict, _ decision: Decision?, reason: String? = nil) -> Simulation {
+    Simulation(
+      verdict: verdict, decidedBy: decision, path: path, trace: trace, assumptions: assumptions, reason: reason,
+      rewrites: rewrites, packet: sent, deliveredTo: delivered?.namespace, deliveredPacket: delivered?.packet)
+  }
+
   mutating func assume(_ text: String) {
     if !assumptions.contains(text) { assumptions.append(text) }
   }
@@ -38,9 +45,8 @@ struct NamespaceFirewall {
   let ruleset: Ruleset
   /// Conntrack runs only once some rule needs it (a ct match, a nat chain or NAT target).
   let conntrackEnabled: Bool
-  /// Per table and chain, the index for the indexed engine (empty for the linear one).
-  let indexes: [String: ChainIndex]
-  /// Per table (by position), its chains by name with their indexes: jumps look up here.
+  /// Per table (by position), its chains by name, compiled (with an index for the indexed engine):
+  /// jumps look up here.
   let chainsByName: [[String: CompiledChain]]
   /// The base chains of each hook and packet kind, in run order (computed once), by
   /// `Hook.allCases` position then IPv4, IPv6, ARP.
@@ -49,29 +55,19 @@ struct NamespaceFirewall {
   init(name: String?, ruleset: Ruleset, indexed: Bool = false) {
     self.name = name
     self.ruleset = ruleset
-    var indexes: [String: ChainIndex] = [:]
-    if indexed {
-      for table in ruleset.tables {
-        for chain in table.chains where chain.rules.count >= NamespaceFirewall.indexThreshold {
-          indexes[NamespaceFirewall.key(table, chain.name)] = ChainIndex(chain: chain, table: table)
-        }
-      }
-    }
-    self.indexes = indexes
     let compiled = ruleset.tables.map { table in
       Dictionary(
-        table.chains.map { ($0.name, CompiledChain($0, index: indexes[NamespaceFirewall.key(table, $0.name)])) },
+        table.chains.map { chain in
+          let index =
+            indexed && chain.rules.count >= NamespaceFirewall.indexThreshold
+            ? ChainIndex(chain: chain, table: table) : nil
+          return (chain.name, CompiledChain(chain, index: index))
+        },
         uniquingKeysWith: { a, _ in a })
     }
     chainsByName = compiled
     hookedChains = Hook.allCases.map { hook in
-      NamespaceFirewall.kinds.map { kind in
-        NamespaceFirewall.order(ruleset, hook, kind).map { h in
-          var h = h
-          h.compiled = compiled[h.tableIndex][h.chain.name]
-          return h
-        }
-      }
+      NamespaceFirewall.kinds.map { kind in NamespaceFirewall.order(ruleset, compiled, hook, kind) }
     }
     var needsConntrack = false
     for table in ruleset.tables {
@@ -91,14 +87,12 @@ struct NamespaceFirewall {
   /// Chains shorter than this are scanned: an index cannot beat a handful of rules.
   static let indexThreshold = 8
 
-  static func key(_ table: Table, _ chain: String) -> String { "\(table.family.rawValue) \(table.name) \(chain)" }
-
   struct HookedChain {
     var table: Table
     /// Position of the table in the ruleset (for `chainsByName`).
     var tableIndex: Int
-    /// The chain as the engine runs it (set once the firewall is built).
-    var compiled: CompiledChain? = nil
+    /// The chain as the engine runs it.
+    var compiled: CompiledChain
     var chain: Chain
     var base: BaseChain
     /// Where the chain runs relative to other hooks' chains: nat chains run inside the NAT core's
@@ -113,7 +107,9 @@ struct NamespaceFirewall {
 
   static let kinds: [Packet.Kind] = [.ipv4, .ipv6, .arp]
 
-  static func order(_ ruleset: Ruleset, _ hook: Hook, _ kind: Packet.Kind) -> [HookedChain] {
+  static func order(
+    _ ruleset: Ruleset, _ compiled: [[String: CompiledChain]], _ hook: Hook, _ kind: Packet.Kind
+  ) -> [HookedChain] {
     var result: [HookedChain] = []
     for (tableIndex, table) in ruleset.tables.enumerated() {
       let sees: Bool
@@ -129,7 +125,9 @@ struct NamespaceFirewall {
           priority = (hook == .prerouting || hook == .output) ? -100 : 100
         }
         result.append(
-          HookedChain(table: table, tableIndex: tableIndex, chain: chain, base: base, effectivePriority: priority))
+          HookedChain(
+            table: table, tableIndex: tableIndex, compiled: compiled[tableIndex][chain.name]!, chain: chain, base: base,
+            effectivePriority: priority))
       }
     }
     // Stable: equal priorities keep declaration order.

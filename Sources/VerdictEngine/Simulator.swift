@@ -119,9 +119,7 @@ public struct Simulator {
   func finish(
     _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: RunState, reason: String? = nil
   ) -> Simulation {
-    Simulation(
-      verdict: verdict, decidedBy: decision, path: state.path, trace: state.trace, assumptions: state.assumptions,
-      reason: reason, rewrites: state.rewrites, packet: state.sent)
+    state.result(verdict, decision, reason: reason)
   }
 
   func firewall(_ namespace: String) -> NamespaceFirewall {

@@ -195,7 +195,7 @@ struct TopologyWalk {
     if network.owns(namespace, packet.destination) {
       if let end = runHook(namespace, .input, &packet, &state) { return end }
       state.delivered = (namespace, packet)
-      return done(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state, delivered: namespace)
+      return done(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state)
     }
     guard network.forwards(namespace, version) else {
       let key = version == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
@@ -238,12 +238,8 @@ struct TopologyWalk {
   }
 
   func done(
-    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: RunState, reason: String? = nil,
-    delivered: String? = nil
+    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: RunState, reason: String? = nil
   ) -> Simulation {
-    Simulation(
-      verdict: verdict, decidedBy: decision, path: state.path, trace: state.trace, assumptions: state.assumptions,
-      reason: reason, rewrites: state.rewrites, packet: state.sent, deliveredTo: state.delivered?.namespace,
-      deliveredPacket: state.delivered?.packet)
+    state.result(verdict, decision, reason: reason)
   }
 }

@@ -151,7 +151,7 @@ public final class Verifier {
     for (n, probe) in probes().enumerated() {
       // Ports and ids are unique per probe within any 20,000 in a row, and never overflow.
       let sourcePort = UInt16(41000 + n % 20000)
-      let (predicted, because, simulation) = try predictWithDelivery(probe, sourcePort: sourcePort)
+      let (predicted, because, simulation) = try predict(probe, sourcePort: sourcePort)
       let observed = try observe(
         probe, id: UInt16(truncatingIfNeeded: 0x4100 + n), sourcePort: sourcePort,
         expected: expected(probe, sourcePort, simulation))
@@ -169,12 +169,7 @@ public final class Verifier {
     var destinationPort: UInt16
   }
 
-  func predict(_ probe: Probe, sourcePort: UInt16) throws -> (Bool, String) {
-    let (pass, because, _) = try predictWithDelivery(probe, sourcePort: sourcePort)
-    return (pass, because)
-  }
-
-  func predictWithDelivery(_ probe: Probe, sourcePort: UInt16) throws -> (Bool, String, Simulation) {
+  func predict(_ probe: Probe, sourcePort: UInt16) throws -> (Bool, String, Simulation) {
     var words = ["--from", probe.from, "--src", probe.source.description, "--dst", probe.destination.description]
     switch probe.kind {
     case .arp: words += ["--proto", "arp"]
