@@ -55,7 +55,7 @@ let package = Package(
       name: "KernelTests",
       dependencies: [
         "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel", "VerdictEngine", "Topology",
-        "FirebreakCLI", "Verification",
+        "FirebreakCLI", "Verification", "SyntheticRulesets",
       ]),
   ]
 )

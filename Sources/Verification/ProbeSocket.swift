@@ -9,9 +9,9 @@ import Topology
 
 /// Sockets opened inside a namespace for probes: raw IP sockets (the kernel routes, resolves ARP
 /// and runs the sender's output hooks; a receiver's raw socket only sees what passed its input
-/// hooks) and packet sockets for ARP.
-final class ProbeSocket {
-  let fd: Int32
+/// hooks) and packet sockets for ARP (and for the kernel tests' raw frames).
+public final class ProbeSocket {
+  public let fd: Int32
 
   private init(fd: Int32) { self.fd = fd }
   deinit { close(fd) }
@@ -27,16 +27,25 @@ final class ProbeSocket {
 
   /// `socket(AF_PACKET, SOCK_RAW, ETH_P_ARP)` bound to `interface` in `namespace`.
   static func arp(in namespace: String, interface: String) throws -> ProbeSocket {
+    try packet(in: namespace, interface: interface, ethertype: 0x0806)
+  }
+
+  /// `socket(AF_PACKET, SOCK_RAW, ethertype)` bound to `interface` in `namespace`
+  /// (0x0003, ETH_P_ALL, for every frame).
+  public static func packet(in namespace: String, interface: String, ethertype: UInt16) throws -> ProbeSocket {
     let (fd, error, index): (Int32, Int32, UInt32) = try NetworkNamespace.run(in: namespace) {
-      let fd = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), Int32(UInt16(0x0806).bigEndian))
+      let fd = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), Int32(ethertype.bigEndian))
       return (fd, errno, if_nametoindex(interface))
     }
     guard fd >= 0 else { throw NetlinkError(errno: error, operation: "open packet socket in", object: namespace) }
     let probe = ProbeSocket(fd: fd)
+    guard index != 0 else {
+      throw NetlinkError(errno: ENODEV, operation: "open packet socket on", object: "\(interface) in \(namespace)")
+    }
     var address = [UInt8](repeating: 0, count: 20)  // struct sockaddr_ll
     address[0] = UInt8(AF_PACKET & 0xff)
-    address[2] = 0x08
-    address[3] = 0x06
+    address[2] = UInt8(ethertype >> 8)
+    address[3] = UInt8(ethertype & 0xff)
     withUnsafeBytes(of: Int32(index)) { for (k, b) in $0.enumerated() { address[4 + k] = b } }
     let bound = address.withUnsafeBytes {
       bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(20))
@@ -67,7 +76,7 @@ final class ProbeSocket {
   }
 
   /// Sends a link-layer frame on a packet socket.
-  func send(frame: [UInt8]) throws {
+  public func send(frame: [UInt8]) throws {
     let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
     guard n == frame.count else { throw NetlinkError(errno: errno, operation: "send frame", object: "ARP") }
   }
@@ -106,27 +115,40 @@ public enum ProbePackets {
     return ~UInt16(sum)
   }
 
-  /// An IPv4 packet (header and payload); `id` marks the probe so the receiver can recognise it.
-  static func ipv4(
-    source: UInt32, destination: UInt32, proto: UInt8, id: UInt16, sourcePort: UInt16, destinationPort: UInt16
+  /// A TCP (SYN unless told), UDP or ICMP header with a small payload, its checksum computed
+  /// over `pseudo(length)` (the IPv4/IPv6 pseudo-header; nil for ICMPv4, which has none).
+  public static func transport(
+    proto: UInt8, sourcePort: UInt16, destinationPort: UInt16, tcpFlags: UInt8 = 0x02, icmpType: UInt8 = 8,
+    icmpCode: UInt8 = 0, icmpID: UInt16, pseudo: ((Int) -> [UInt8])?
   ) -> [UInt8] {
     var l4: [UInt8]
     switch proto {
     case 6:
-      l4 =
-        be16(sourcePort) + be16(destinationPort) + be32(UInt32(id)) + be32(0) + [0x50, 0x02] + be16(64240) + [
-          0, 0, 0, 0,
-        ]
+      l4 = be16(sourcePort) + be16(destinationPort) + be32(1000) + be32(tcpFlags & 0x10 != 0 ? 1 : 0)
+      l4 += [0x50, tcpFlags] + be16(64240) + [0, 0] + [0, 0]
     case 17:
-      l4 = be16(sourcePort) + be16(destinationPort) + be16(8 + 4) + [0, 0] + be16(id) + [0x66, 0x62]
+      l4 = be16(sourcePort) + be16(destinationPort) + be16(8 + 4) + [0, 0] + [0xde, 0xad, 0xbe, 0xef]
     default:
-      l4 = [8, 0, 0, 0] + be16(id) + be16(1) + [0x66, 0x62, 0x74, 0x21]
+      l4 = [icmpType, icmpCode, 0, 0] + be16(icmpID) + be16(1) + [0x66, 0x62, 0x74, 0x21]
     }
     let at = proto == 6 ? 16 : proto == 17 ? 6 : 2
-    let pseudo = be32(source) + be32(destination) + [0, proto] + be16(UInt16(l4.count))
-    let c = checksum((proto == 1 ? [] : pseudo) + l4)
+    var c = checksum((pseudo?(l4.count) ?? []) + l4)
+    if proto == 17 && c == 0 { c = 0xffff }  // 0 would mean "no checksum"
     l4[at] = UInt8(c >> 8)
     l4[at + 1] = UInt8(c & 0xff)
+    return l4
+  }
+
+  /// An IPv4 packet (header and payload); `id` marks the probe (IP id and ICMP id) so the receiver
+  /// can recognise it.
+  public static func ipv4(
+    source: UInt32, destination: UInt32, proto: UInt8, id: UInt16, sourcePort: UInt16, destinationPort: UInt16,
+    tcpFlags: UInt8 = 0x02, icmpType: UInt8 = 8, icmpCode: UInt8 = 0
+  ) -> [UInt8] {
+    let l4 = transport(
+      proto: proto, sourcePort: sourcePort, destinationPort: destinationPort, tcpFlags: tcpFlags, icmpType: icmpType,
+      icmpCode: icmpCode, icmpID: id,
+      pseudo: proto == 1 ? nil : { length in be32(source) + be32(destination) + [0, proto] + be16(UInt16(length)) })
     var ip: [UInt8] = [0x45, 0] + be16(UInt16(20 + l4.count)) + be16(id) + [0x40, 0, 64, proto, 0, 0]
     ip += be32(source) + be32(destination)
     let h = checksum(ip)

@@ -1,17 +1,5 @@
 import NetfilterModel
-
-/// A small, fast, seedable generator (SplitMix64), so a failing run can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+import SyntheticRulesets
 
 /// Random rulesets from the supported model, shaped for the differential lab: packets enter the
 /// router on `r0`, are for the router itself (10.1.0.1 or fd00:1::1, input) or routed out `r1`
