@@ -19,23 +19,8 @@ enum IPTablesSyntax {
     return out + "\""
   }
 
-  /// `/etc/protocols` (Debian netbase) as `getprotobynumber` answers, which `iptables-save` uses
-  /// to print `-p`; numbers without a name print as digits.
-  static let protocolNames: [UInt8: String] = [
-    1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st", 6: "tcp", 8: "egp", 9: "igp", 12: "pup",
-    17: "udp", 20: "hmp", 22: "xns-idp", 27: "rdp", 29: "iso-tp4", 33: "dccp", 36: "xtp", 37: "ddp",
-    38: "idpr-cmtp", 41: "ipv6", 43: "ipv6-route", 44: "ipv6-frag", 45: "idrp", 46: "rsvp",
-    47: "gre", 50: "esp", 51: "ah", 57: "skip", 58: "ipv6-icmp", 59: "ipv6-nonxt", 60: "ipv6-opts",
-    73: "rspf", 81: "vmtp", 88: "eigrp", 89: "ospf", 93: "ax.25", 94: "ipip", 97: "etherip",
-    98: "encap", 103: "pim", 108: "ipcomp", 112: "vrrp", 115: "l2tp", 124: "isis", 132: "sctp",
-    133: "fc", 135: "mobility-header", 136: "udplite", 137: "mpls-in-ip", 138: "manet", 139: "hip",
-    140: "shim6", 141: "wesp", 142: "rohc", 143: "ethernet",
-  ]
-
   /// `-p` operand for a protocol number: `tcp`, `ipv6-icmp`, `99`.
-  static func protocolName(_ number: UInt8) -> String {
-    protocolNames[number] ?? String(number)
-  }
+  static func protocolName(_ number: UInt8) -> String { ProtocolNames.protocolName(number) }
 
   /// An address as `-s`/`-d` lists it: always with the prefix length (`1.2.3.4/32`).
   static func prefix(_ prefix: IPPrefix) -> String {
