@@ -25,6 +25,12 @@ let package = Package(
       path: "Benchmarks/FirebreakBench"),
     // libnftnl and libmnl (netlink), the rtnetlink uapi and namespace syscalls.
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
+    // libiptc (legacy x_tables) for native iptables.
+    .systemLibrary(name: "CIPTC", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
+    // Model -> one nftables netlink transaction (libnftnl + libmnl); raw snapshot and restore.
+    .target(name: "NFTablesNative", dependencies: ["NetfilterModel", "NFTablesBackend", "CNftnl"]),
+    // Compiled iptables rules -> libiptc entries committed per table; raw snapshot and restore.
+    .target(name: "IPTablesNative", dependencies: ["NetfilterModel", "IPTablesBackend", "CIPTC"]),
     // Namespaces, veth pairs, bridges, addresses, routes and sysctls over rtnetlink.
     .target(name: "Topology", dependencies: ["NetfilterModel", "CNftnl"]),
     // Proof on the kernel: topology up in scratch namespaces, firewalls applied, real probes.
@@ -55,7 +61,7 @@ let package = Package(
       name: "KernelTests",
       dependencies: [
         "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel", "VerdictEngine", "Topology",
-        "FirebreakCLI", "Verification", "SyntheticRulesets",
+        "FirebreakCLI", "Verification", "SyntheticRulesets", "NFTablesNative", "IPTablesNative",
       ]),
   ]
 )

@@ -1,5 +1,5 @@
-// C interop for Firebreak: libmnl (netlink sockets and attributes), libnftnl (later, native
-// nftables), the rtnetlink uapi, and the namespace syscalls Swift's Glibc module does not export.
+// C interop for Firebreak: libmnl (netlink sockets and attributes), libnftnl (native nftables),
+// the rtnetlink uapi, and the namespace syscalls Swift's Glibc module does not export.
 #ifndef FIREBREAK_CNFTNL_SHIM_H
 #define FIREBREAK_CNFTNL_SHIM_H
 
@@ -21,6 +21,18 @@
 #include <linux/if_addr.h>
 #include <linux/veth.h>
 #include <linux/neighbour.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/set.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
 
 /// MNL_SOCKET_BUFFER_SIZE, a macro Swift cannot import.
 static inline size_t fb_mnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
