@@ -23,9 +23,19 @@ public enum Hook: String, Hashable, Sendable, CaseIterable, Comparable {
   /// The builtin iptables chain name for this hook (`PREROUTING`, …).
   public var builtinChainName: String { rawValue.uppercased() }
 
-  public static func < (lhs: Hook, rhs: Hook) -> Bool {
-    allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+  /// Position in `allCases`, without building the array (hot paths index tables by hook).
+  public var ordinal: Int {
+    switch self {
+    case .prerouting: return 0
+    case .input: return 1
+    case .forward: return 2
+    case .output: return 3
+    case .postrouting: return 4
+    case .ingress: return 5
+    }
   }
+
+  public static func < (lhs: Hook, rhs: Hook) -> Bool { lhs.ordinal < rhs.ordinal }
 }
 
 /// A base chain type: what the kernel lets the chain do.

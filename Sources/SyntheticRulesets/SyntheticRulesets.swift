@@ -15,8 +15,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// ClassBench-like rulesets for the engine's benchmark and equivalence tests: prefix pairs drawn
-/// from a pool of networks, protocol mixes, exact and ranged ports, some interfaces and
-/// negations, and jumps into regular chains; plus packets biased to hit the rules.
+/// from a pool of networks (mostly /16 to /32, some broad), protocol mixes, exact and ranged
+/// ports, some interfaces and negations, and jumps into regular chains; plus packets biased to hit
+/// the rules. As in real ACLs (ClassBench's seeds), almost every rule names both a source and a
+/// destination network, and specific rules come before broad ones (a broad rule first would
+/// shadow them).
 public struct SyntheticRulesets {
   var rng: SplitMix64
   public init(seed: UInt64) { rng = SplitMix64(seed: seed) }
@@ -27,10 +30,11 @@ public struct SyntheticRulesets {
   static let wellKnownPorts: [UInt16] = [22, 25, 53, 80, 110, 123, 143, 443, 993, 3306, 5432, 6379, 8080, 8443]
 
   /// A forward-chain ruleset of about `size` rules: an `ip filter` FORWARD base chain and
-  /// `size / 100` regular chains it jumps to.
-  public mutating func ruleset(size: Int) -> Ruleset {
+  /// `size / 100` regular chains it jumps to. With `specificFirst` false the base chain keeps the
+  /// random order (broad rules anywhere: packets are decided early).
+  public mutating func ruleset(size: Int, specificFirst: Bool = true) -> Ruleset {
     let networks = (0..<max(8, size / 8)).map { _ -> (UInt32, Int) in
-      let length = int(8...24)
+      let length = chance(0.1) ? int(8...15) : int(16...24)
       return (UInt32.random(in: 0x0100_0000...0xdfff_ffff, using: &rng) & (UInt32.max << UInt32(32 - length)), length)
     }
     let userChains = (0..<max(1, size / 100)).map { "c\($0)" }
@@ -49,10 +53,10 @@ public struct SyntheticRulesets {
     func rule(canJump: Bool) -> Rule {
       let at = location()
       var matches: [Match] = []
-      if chance(0.8) {
+      if chance(0.92) {
         matches.append(Match(.address(.v4, .source, .single(prefix())), negated: chance(0.05), location: at))
       }
-      if chance(0.9) {
+      if chance(0.96) {
         matches.append(Match(.address(.v4, .destination, .single(prefix())), negated: chance(0.05), location: at))
       }
       let proto = chance(0.6) ? TransportProtocol.tcp : chance(0.8) ? .udp : nil
@@ -86,7 +90,8 @@ public struct SyntheticRulesets {
       name: "FORWARD",
       kind: .base(BaseChain(type: .filter, hook: .forward, priority: Priority(name: .filter), policy: .drop)),
       location: location())
-    forward.rules = (0..<(size - perUser * userChains.count)).map { _ in rule(canJump: true) }
+    let rules = (0..<(size - perUser * userChains.count)).map { _ in rule(canJump: true) }
+    forward.rules = specificFirst ? SyntheticRulesets.specificFirst(rules) : rules
     var chains = [forward]
     for name in userChains {
       var c = Chain(name: name, kind: .regular, location: location())
@@ -95,6 +100,25 @@ public struct SyntheticRulesets {
       chains.append(c)
     }
     return Ruleset(tables: [Table(family: .ip, name: "filter", chains: chains)])
+  }
+
+  /// The rules ordered by how much they pin down (prefix lengths, exact ports), most specific
+  /// first; equal ones keep their order.
+  static func specificFirst(_ rules: [Rule]) -> [Rule] {
+    func specificity(_ rule: Rule) -> Int {
+      rule.matches.reduce(0) { total, m in
+        switch m.kind {
+        case .address(_, _, .single(.prefix(let p))): return total + (m.negated ? 0 : p.length)
+        case .port(_, _, .single(let r)): return total + (r.isSinglePort ? 16 : 8)
+        case .interface: return total + 8
+        default: return total
+        }
+      }
+    }
+    return rules.enumerated().sorted { a, b in
+      let (x, y) = (specificity(a.element), specificity(b.element))
+      return x != y ? x > y : a.offset < b.offset
+    }.map(\.element)
   }
 
   /// Packets for `ruleset`: most aimed at a random rule (addresses inside its prefixes, ports

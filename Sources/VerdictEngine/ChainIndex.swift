@@ -1,373 +1,193 @@
 import NetfilterModel
 
-/// An index over one chain's rules for fast first-match search: for a packet, the rules that
-/// can possibly match, in order. It only ever over-approximates (every rule it returns is then
-/// checked exactly by the rule evaluator), so answers never change.
+/// An index over one chain's rules for fast first-match search: for a packet, the rules that can
+/// possibly match, in order. It only ever over-approximates (every rule it returns is then checked
+/// exactly by the rule evaluator), so answers never change.
 ///
-/// Decomposition by field: IPv4 source and destination (elementary intervals), tcp/udp source and
-/// destination ports (elementary intervals per protocol) and the input interface (exact names).
-/// Each field keeps, per elementary interval, the rules whose match on that field covers it, and
-/// the rules that do not constrain the field (wildcards). A packet takes the most selective field
-/// and walks its list merged with the wildcards. Rules whose match covers too many intervals are
-/// kept as wildcards for that field, so memory stays linear-ish in the number of rules.
-public struct ChainIndex: Sendable {
-  /// One field's elementary intervals over UInt32 keys (IPv4 addresses or ports).
-  struct IntervalField: Sendable {
-    /// Start of each elementary interval, ascending; interval k is [starts[k], starts[k+1]).
-    var starts: [UInt32] = []
-    /// Rules (ascending) whose constraint covers interval k.
-    var lists: [[Int32]] = []
-    /// Rules that do not constrain this field.
-    var wildcards: [Int32] = []
-
-    /// Builds from each rule's coverage: nil = wildcard, [] = can never match, else intervals.
-    init(_ coverage: [[(UInt32, UInt32)]?], spread: Int) {
-      var points = Set<UInt32>([0])
-      for c in coverage {
-        for (lo, hi) in c ?? [] {
-          points.insert(lo)
-          if hi < .max { points.insert(hi + 1) }
-        }
-      }
-      starts = points.sorted()
-      lists = Array(repeating: [], count: starts.count)
-      for (rule, c) in coverage.enumerated() {
-        guard let c else {
-          wildcards.append(Int32(rule))
-          continue
-        }
-        var slots: [Int] = []
-        for (lo, hi) in c {
-          var k = interval(of: lo)
-          while k < starts.count && starts[k] <= hi && slots.count <= spread {
-            slots.append(k)
-            k += 1
-          }
-        }
-        if slots.count > spread {
-          wildcards.append(Int32(rule))  // covers too much: cheaper to check exactly
-        } else {
-          for k in slots { lists[k].append(Int32(rule)) }
-        }
-      }
-    }
-
-    func interval(of key: UInt32) -> Int {
-      var lo = 0
-      var hi = starts.count - 1
-      while lo < hi {
-        let mid = (lo + hi + 1) / 2
-        if starts[mid] <= key { lo = mid } else { hi = mid - 1 }
-      }
-      return lo
-    }
-
-    func candidates(_ key: UInt32) -> ([Int32], [Int32]) { (lists[interval(of: key)], wildcards) }
-
-    func size(_ key: UInt32) -> Int { lists[interval(of: key)].count + wildcards.count }
+/// The index is a decision tree over five packet fields, each read as one integer key: source and
+/// destination address, source and destination port (keyed with the protocol, so `tcp dport 80`
+/// and `udp dport 80` differ and a protocol-only rule covers its protocol's whole port range), and
+/// the input interface. A split node cuts its field into elementary intervals (the points where
+/// some rule's coverage starts or ends); each interval leads to the subtree of the rules covering
+/// it, and a second, wildcard subtree holds the rules that do not constrain the field (or cover
+/// too many intervals to copy). A packet follows its interval and the wildcard subtree at every
+/// split, and collects the leaves it reaches.
+///
+/// Why a tree and not per-field bitmaps or tuple space search: bitmap intersection costs memory
+/// quadratic in the rules (100k rules × 200k intervals), and tuple space search probes one hash
+/// per combination of prefix lengths (hundreds with real prefix mixes). The tree costs a handful
+/// of binary searches per packet, and rules are copied only into the few intervals they cover.
+public final class ChainIndex: Sendable {
+  /// The fields a node can split on.
+  enum Field: Int, CaseIterable {
+    case source, destination, sourcePort, destinationPort, inputInterface
   }
 
-  /// An IPv4 address field: rules matching one prefix sit in a hash per prefix length (exact, no
-  /// matter how wide the prefix); ranges, sets and negations go to elementary intervals.
-  struct AddressField: Sendable {
-    var buckets: [UInt64: [Int32]] = [:]
-    /// The same buckets in an open-addressing table (a lookup per prefix length per packet must
-    /// not pay for a seeded SipHash).
-    var table = PrefixTable()
-    var lengths: [Int] = []
-    var intervals: IntervalField
-
-    init(_ coverage: [AddressCoverage], spread: Int) {
-      var lengthSet = Set<Int>()
-      var rest: [[(UInt32, UInt32)]?] = []
-      for (rule, c) in coverage.enumerated() {
-        switch c {
-        case .prefix(let address, let length):
-          buckets[UInt64(length) << 32 | UInt64(address), default: []].append(Int32(rule))
-          lengthSet.insert(length)
-          rest.append([])
-        case .intervals(let i): rest.append(i)
-        case .wildcard: rest.append(nil)
-        }
-      }
-      lengths = lengthSet.sorted()
-      intervals = IntervalField(rest, spread: spread)
-      table = PrefixTable(buckets)
-    }
-
-    /// How many candidates `candidates(key)` would give (no allocation).
-    func size(_ key: UInt32) -> Int {
-      var total = 0
-      for length in lengths {
-        let masked = length == 0 ? 0 : key & (UInt32.max << UInt32(32 - length))
-        total += table.count(UInt64(length) << 32 | UInt64(masked))
-      }
-      return total + intervals.size(key)
-    }
-
-    func candidates(_ key: UInt32) -> [[Int32]] {
-      var lists: [[Int32]] = []
-      for length in lengths {
-        let masked = length == 0 ? 0 : key & (UInt32.max << UInt32(32 - length))
-        if let l = table.lookup(UInt64(length) << 32 | UInt64(masked)) { lists.append(l) }
-      }
-      let (specific, wildcards) = intervals.candidates(key)
-      if !specific.isEmpty { lists.append(specific) }
-      if !wildcards.isEmpty { lists.append(wildcards) }
-      return lists
-    }
+  /// A tree node. A leaf holds `ruleStore[first..<first + count]`; a split node holds the
+  /// intervals `starts[first..<first + count]`, each with its child in `children`.
+  struct Node: Sendable {
+    /// The field split on, or -1 for a leaf.
+    var field: Int8
+    var first: Int32
+    var count: Int32
+    /// The subtree of rules that do not constrain the field (-1: none).
+    var wildcard: Int32
   }
 
-  enum AddressCoverage {
-    case prefix(UInt32, Int)
-    case intervals([(UInt32, UInt32)])
-    case wildcard
-  }
-
+  let nodes: [Node]
+  let starts: [UInt64]
+  let children: [Int32]
+  let ruleStore: [Int32]
+  /// Interface names that rules match exactly, numbered from 1 (0: any other name).
+  let interfaceIDs: [String: UInt64]
   let ruleCount: Int
-  let source: AddressField
-  let destination: AddressField
-  /// Ports by (protocol, direction): tcp sport, tcp dport, udp sport, udp dport.
-  let ports: [UInt8: (source: IntervalField, destination: IntervalField)]
-  let interfaces: [String: [Int32]]
-  let interfaceWildcards: [Int32]
 
-  /// Elementary intervals one rule may occupy in one field before it counts as a wildcard.
-  static let spread = 48
+  /// The key of an address field for packets that are not IPv4 (only IPv6-address rules and
+  /// rules without an address match can match them).
+  static let notIPv4: UInt64 = 1 << 32
 
   public init(chain: Chain, table: Table) {
-    let rules = chain.rules
-    ruleCount = rules.count
-    source = AddressField(rules.map { ChainIndex.addressCoverage($0, .source, table) }, spread: ChainIndex.spread)
-    destination = AddressField(
-      rules.map { ChainIndex.addressCoverage($0, .destination, table) }, spread: ChainIndex.spread)
-    var ports: [UInt8: (IntervalField, IntervalField)] = [:]
-    for proto in TransportProtocol.allCases {
-      ports[proto.number] = (
-        IntervalField(rules.map { ChainIndex.portCoverage($0, proto, .source, table) }, spread: ChainIndex.spread),
-        IntervalField(rules.map { ChainIndex.portCoverage($0, proto, .destination, table) }, spread: ChainIndex.spread)
-      )
-    }
-    self.ports = ports
-    var exact: [String: [Int32]] = [:]
-    var wild: [Int32] = []
-    for (i, rule) in rules.enumerated() {
-      let names = rule.matches.compactMap { m -> [InterfacePattern]? in
-        guard case .interface(.input, let op) = m.kind, !m.negated else { return nil }
-        let patterns = MatchEvaluator.elements(op, table, MatchEvaluator.interfaces)
-        return patterns.contains(where: \.isWildcard) ? nil : patterns
-      }.first
-      if let names {
-        for n in names { exact[n.name, default: []].append(Int32(i)) }
-      } else {
-        wild.append(Int32(i))
-      }
-    }
-    interfaces = exact
-    interfaceWildcards = wild
+    var builder = ChainIndexBuilder(rules: chain.rules, table: table)
+    builder.build()
+    nodes = builder.nodes
+    starts = builder.starts
+    children = builder.children
+    ruleStore = builder.ruleStore
+    interfaceIDs = builder.interfaceIDs
+    ruleCount = chain.rules.count
   }
 
-  /// Bytes the index holds (interval starts and rule lists), for the benchmark's memory column.
+  /// Bytes the index holds, for the benchmark's memory column.
   public var approximateBytes: Int {
-    func field(_ f: IntervalField) -> Int {
-      f.starts.count * 4 + f.lists.reduce(0) { $0 + 16 + $1.count * 4 } + f.wildcards.count * 4
-    }
-    func address(_ f: AddressField) -> Int {
-      field(f.intervals) + f.buckets.values.reduce(0) { $0 + 24 + $1.count * 4 }
-    }
-    var total = address(source) + address(destination)
-    for (_, p) in ports { total += field(p.source) + field(p.destination) }
-    total += interfaces.values.reduce(0) { $0 + 32 + $1.count * 4 } + interfaceWildcards.count * 4
-    return total
+    nodes.count * MemoryLayout<Node>.stride + starts.count * 8 + children.count * 4 + ruleStore.count * 4
+      + interfaceIDs.count * 32
   }
 
-  /// The rules that may match `packet`, ascending; nil when no field narrows them down.
-  public func candidates(for packet: Packet) -> [Int32]? {
-    guard var cursor = candidateLists(for: packet) else { return nil }
-    var result: [Int32] = []
-    var from = 0
-    while let next = cursor.next(atLeast: from) {
-      result.append(Int32(next))
-      from = next + 1
-    }
-    return result
-  }
-
-  /// The candidate lists of the most selective field, unmerged: a `CandidateCursor` walks them in
-  /// order and stops as soon as the chain is decided, so an early match costs little.
-  public func candidateLists(for packet: Packet) -> CandidateCursor? {
-    // Sizes first (no allocation), lists only for the most selective field.
-    enum Field {
-      case address(AddressField, UInt32)
-      case interval(IntervalField, UInt32)
-      case interface([Int32])
-    }
-    var best: Field?
-    var bestSize = ruleCount
-    func consider(_ size: Int, _ field: @autoclosure () -> Field) {
-      if size < bestSize {
-        best = field()
-        bestSize = size
+  /// The rules that may match `packet` at `hook`, ascending; nil when the index cannot narrow
+  /// them down (a field it splits on is missing from the packet).
+  public func candidates(for packet: Packet, hook: Hook) -> [Int32]? {
+    // Runs once per packet per chain entered: no heap work but the answer itself.
+    withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: ChainIndex.maximumLeaves) { leaves in
+      guard let count = collect(packet, hook, leaves) else { return nil }
+      let total = leaves[..<count].reduce(0) { $0 + $1.count }
+      return ruleStore.withUnsafeBufferPointer { store in
+        [Int32](unsafeUninitializedCapacity: total) { result, initialized in
+          // The leaves are ascending runs: append each, insertion sort (few, short runs).
+          var n = 0
+          for leaf in leaves[..<count] {
+            for i in leaf {
+              let v = store[i]
+              var j = n
+              while j > 0 && result[j - 1] > v {
+                result[j] = result[j - 1]
+                j -= 1
+              }
+              result[j] = v
+              n += 1
+            }
+          }
+          initialized = n
+        }
       }
     }
-    if let proto = packet.l4proto, let fields = ports[proto] {
-      if let p = packet.destinationPort {
-        consider(fields.destination.size(UInt32(p)), .interval(fields.destination, UInt32(p)))
+  }
+
+  /// Leaves one packet may reach, and splits pending on the walk; a deeper tree falls back to
+  /// checking every rule (never seen: each split level uses up a field).
+  static let maximumLeaves = 64
+
+  /// The packet's key for `field`, nil where the packet lacks it.
+  func key(_ field: Int8, _ packet: Packet, _ hook: Hook) -> UInt64? {
+    func address(_ a: IPAddress?) -> UInt64? {
+      guard packet.kind == .ipv4 else { return ChainIndex.notIPv4 }
+      guard case .v4(let v)? = a else { return nil }
+      return UInt64(v)
+    }
+    func port(_ p: UInt16?) -> UInt64? {
+      guard let proto = packet.l4proto else { return nil }
+      // Rules key ports of tcp and udp only (`TransportProtocol`); others by protocol alone.
+      guard proto == 6 || proto == 17 else { return UInt64(proto) << 16 }
+      return p.map { UInt64(proto) << 16 | UInt64($0) }
+    }
+    switch field {
+    case 0: return address(packet.source)
+    case 1: return address(packet.destination)
+    case 2: return port(packet.sourcePort)
+    case 3: return port(packet.destinationPort)
+    default:
+      // The evaluator sees no input interface at output (locally generated packets).
+      if hook == .output { return interfaceIDs[""] ?? 0 }
+      return packet.inputInterface.map { interfaceIDs[$0] ?? 0 }
+    }
+  }
+
+  /// Writes the leaves `packet` reaches (as ranges of `ruleStore`) and returns how many; nil
+  /// when a split needs a key the packet lacks. A rule sits in one subtree per split, so no rule
+  /// is collected twice.
+  func collect(_ packet: Packet, _ hook: Hook, _ leaves: UnsafeMutableBufferPointer<Range<Int>>) -> Int? {
+    var keys: (UInt64?, UInt64?, UInt64?, UInt64?) = (nil, nil, nil, nil)
+    var known: UInt8 = 0
+    var count = 0
+    return withUnsafeTemporaryAllocation(of: Int32.self, capacity: ChainIndex.maximumLeaves) { pending in
+      var top = 1
+      pending[0] = 0
+      return nodes.withUnsafeBufferPointer { nodes in
+        starts.withUnsafeBufferPointer { starts in
+          children.withUnsafeBufferPointer { children -> Int? in
+            while top > 0 {
+              top -= 1
+              let n = nodes[Int(pending[top])]
+              if n.field < 0 {
+                if n.count > 0 {
+                  guard count < leaves.count else { return nil }
+                  leaves[count] = Int(n.first)..<Int(n.first + n.count)
+                  count += 1
+                }
+                continue
+              }
+              let key: UInt64?
+              if n.field < 4 {
+                let bit = UInt8(1) << UInt8(n.field)
+                if known & bit == 0 {
+                  let k = self.key(n.field, packet, hook)
+                  switch n.field {
+                  case 0: keys.0 = k
+                  case 1: keys.1 = k
+                  case 2: keys.2 = k
+                  default: keys.3 = k
+                  }
+                  known |= bit
+                }
+                switch n.field {
+                case 0: key = keys.0
+                case 1: key = keys.1
+                case 2: key = keys.2
+                default: key = keys.3
+                }
+              } else {
+                key = self.key(n.field, packet, hook)
+              }
+              guard let key, top + 2 <= pending.count else { return nil }
+              // The last interval whose start is ≤ key (the first start is 0, so there is one).
+              var lo = Int(n.first)
+              var hi = Int(n.first + n.count) - 1
+              while lo < hi {
+                let mid = (lo + hi + 1) >> 1
+                if starts[mid] <= key { lo = mid } else { hi = mid - 1 }
+              }
+              if n.wildcard >= 0 {
+                pending[top] = n.wildcard
+                top += 1
+              }
+              if children[lo] >= 0 {
+                pending[top] = children[lo]
+                top += 1
+              }
+            }
+            return count
+          }
+        }
       }
-      if let p = packet.sourcePort { consider(fields.source.size(UInt32(p)), .interval(fields.source, UInt32(p))) }
     }
-    if case .v4(let d) = packet.destination { consider(destination.size(d), .address(destination, d)) }
-    if case .v4(let s)? = packet.source { consider(source.size(s), .address(source, s)) }
-    if let iif = packet.inputInterface, bestSize > interfaceWildcards.count {
-      let exact = interfaces[iif] ?? []
-      consider(exact.count + interfaceWildcards.count, .interface(exact))
-    }
-    switch best {
-    case nil: return nil
-    case .address(let f, let key)?: return CandidateCursor(lists: f.candidates(key))
-    case .interval(let f, let key)?:
-      let (a, b) = f.candidates(key)
-      return CandidateCursor(lists: [a, b].filter { !$0.isEmpty })
-    case .interface(let exact)?: return CandidateCursor(lists: [exact, interfaceWildcards].filter { !$0.isEmpty })
-    }
-  }
-
-  func p32(_ p: UInt16) -> UInt32 { UInt32(p) }
-
-  /// A rule's IPv4 coverage in one address direction: nil when it does not constrain it (or the
-  /// constraint is not indexable), [] when no IPv4 packet can match, else the covered intervals.
-  static func addressCoverage(_ rule: Rule, _ direction: Direction, _ table: Table) -> AddressCoverage {
-    var coverage: [(UInt32, UInt32)]?
-    for m in rule.matches {
-      guard case .address(let version, let d, let op) = m.kind, d == direction else { continue }
-      // A match of the other version never holds for an IPv4 packet; this field is only used for
-      // IPv4 packets, so such a rule cannot be a candidate here.
-      if version == .v6 { return .intervals([]) }
-      if coverage == nil, !m.negated, case .single(.prefix(let p)) = op, case .v4(let a) = p.address {
-        // Only the first match on a field is indexed (any is an over-approximation).
-        return .prefix(a, p.length)
-      }
-      var intervals: [(UInt32, UInt32)] = []
-      for e in MatchEvaluator.addresses(op, table) {
-        guard case .v4(let lo) = e.bounds.0, case .v4(let hi) = e.bounds.1 else { continue }
-        intervals.append((lo, hi))
-      }
-      if m.negated { intervals = complement(intervals) }
-      // Two matches on the same field: keep the first (still an over-approximation).
-      if coverage == nil { coverage = intervals }
-    }
-    return coverage.map { .intervals($0) } ?? .wildcard
-  }
-
-  static func portCoverage(_ rule: Rule, _ proto: TransportProtocol, _ direction: Direction, _ table: Table)
-    -> [(UInt32, UInt32)]?
-  {
-    var coverage: [(UInt32, UInt32)]?
-    for m in rule.matches {
-      guard case .port(let p, let d, let op) = m.kind, d == direction else { continue }
-      // A port match of the other protocol never holds for this protocol's packets.
-      if p != proto { return [] }
-      var intervals = MatchEvaluator.elements(op, table, MatchEvaluator.ports).map {
-        (UInt32($0.first), UInt32($0.last))
-      }
-      if m.negated { intervals = complement(intervals, max: 65535) }
-      if coverage == nil { coverage = intervals }
-    }
-    return coverage
-  }
-
-  /// The intervals of [0, max] not covered by `intervals`.
-  static func complement(_ intervals: [(UInt32, UInt32)], max: UInt32 = .max) -> [(UInt32, UInt32)] {
-    var result: [(UInt32, UInt32)] = []
-    var next: UInt32 = 0
-    var done = false
-    for (lo, hi) in intervals.sorted(by: { $0.0 < $1.0 }) {
-      if lo > next { result.append((next, lo - 1)) }
-      if hi >= max {
-        done = true
-        break
-      }
-      next = Swift.max(next, hi + 1)
-    }
-    if !done { result.append((next, max)) }
-    return result
-  }
-}
-
-/// Walks several ascending rule lists as one ascending sequence (a lazy k-way merge).
-public struct CandidateCursor: Sendable {
-  let lists: [[Int32]]
-  var positions: [Int]
-
-  init(lists: [[Int32]]) {
-    self.lists = lists
-    positions = Array(repeating: 0, count: lists.count)
-  }
-
-  /// The smallest rule index ≥ `from` in any list, or nil when none is left.
-  public mutating func next(atLeast from: Int) -> Int? {
-    var best = Int.max
-    for k in 0..<lists.count {
-      let list = lists[k]
-      var p = positions[k]
-      while p < list.count && Int(list[p]) < from { p += 1 }
-      positions[k] = p
-      if p < list.count { best = min(best, Int(list[p])) }
-    }
-    return best == Int.max ? nil : best
-  }
-}
-
-/// A read-only hash table from 64-bit keys to rule lists: open addressing, linear probing, a
-/// multiplicative hash. Built once per index.
-struct PrefixTable: Sendable {
-  var keys: [UInt64] = []
-  var slots: [Int32] = []
-  var lists: [[Int32]] = []
-  var counts: [Int] = []
-  var mask = 0
-
-  init() {}
-
-  init(_ buckets: [UInt64: [Int32]]) {
-    var capacity = 8
-    while capacity < buckets.count * 2 { capacity <<= 1 }
-    mask = capacity - 1
-    keys = Array(repeating: .max, count: capacity)
-    slots = Array(repeating: -1, count: capacity)
-    for (key, list) in buckets {
-      var i = PrefixTable.hash(key) & mask
-      while slots[i] >= 0 { i = (i + 1) & mask }
-      keys[i] = key
-      slots[i] = Int32(lists.count)
-      lists.append(list)
-      counts.append(list.count)
-    }
-  }
-
-  @inline(__always)
-  static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) }
-
-  /// The size of the list for `key` (0 when absent).
-  @inline(__always)
-  func count(_ key: UInt64) -> Int {
-    guard !slots.isEmpty else { return 0 }
-    var i = PrefixTable.hash(key) & mask
-    while slots[i] >= 0 {
-      if keys[i] == key { return counts[Int(slots[i])] }
-      i = (i + 1) & mask
-    }
-    return 0
-  }
-
-  @inline(__always)
-  func lookup(_ key: UInt64) -> [Int32]? {
-    guard !slots.isEmpty else { return nil }
-    var i = PrefixTable.hash(key) & mask
-    while slots[i] >= 0 {
-      if keys[i] == key { return lists[Int(slots[i])] }
-      i = (i + 1) & mask
-    }
-    return nil
   }
 }

@@ -20,36 +20,41 @@ struct ChainRunner {
   /// The kernel's jump stack depth (NFT_JUMP_STACK_SIZE).
   static let maximumDepth = 16
 
-  func decision(_ chain: Chain, _ index: Int?, _ rule: Rule?, _ policyText: String = "", source: SourceLocation?)
+  func decision(_ chain: String, _ index: Int?, _ rule: Rule?, _ policyText: String = "", source: SourceLocation?)
     -> Decision
   {
     Decision(
-      namespace: firewall.name, family: hooked.table.family, table: hooked.table.name, chain: chain.name, index: index,
+      namespace: firewall.name, family: hooked.table.family, table: hooked.table.name, chain: chain, index: index,
       decidingRule: rule, policyText: policyText, source: source, hook: hook)
   }
 
   func run(_ packet: inout Packet, _ state: inout RunState) -> Outcome {
-    let table = hooked.table
-    let family = table.family
-    var context = MatchContext(table: table, hook: hook, priority: hooked.base.priority.value)
-    defer { for a in context.assumptions.sorted() { state.assume(a) } }
+    let family = hooked.table.family
+    let tableName = hooked.table.name
+    var context = MatchContext(hooked: hooked, hook: hook, priority: hooked.base.priority.value)
+    defer {
+      if !context.assumptions.isEmpty { for a in context.assumptions.sorted() { state.assume(a) } }
+    }
     var current = hooked.compiled
     var index = 0
     // Indexed engine: walks the rules of the current chain that can match this packet (nil: all
-    // of them), in order. Found once per chain entered.
-    var candidates: CandidateCursor? = nil
-    var stack: [(chain: CompiledChain, index: Int, candidates: CandidateCursor?)] = []
+    // of them), in order. Found once per chain entered;
+    // the candidates list and the position reached in it.
+    var candidates: [Int32]? = nil
+    var cursor = 0
+    var stack: [(chain: CompiledChain, index: Int, candidates: [Int32]?, cursor: Int)] = []
     let tracing = state.tracing
 
+    // Everything but the flags is an autoclosure: bulk runs (no trace) must not pay for it.
     func entry(
-      _ chain: Chain, _ i: Int?, _ text: @autoclosure () -> String, matched: Bool, action: String,
-      source: SourceLocation?
+      _ chain: @autoclosure () -> Chain, _ i: Int?, _ text: @autoclosure () -> String, matched: Bool,
+      action: @autoclosure () -> String, source: @autoclosure () -> SourceLocation?
     ) {
       guard tracing else { return }
       state.trace.append(
         TraceEntry(
-          namespace: firewall.name, hook: hook, family: family, table: table.name, chain: chain.name, index: i,
-          rule: text(), matched: matched, action: action, source: source))
+          namespace: firewall.name, hook: hook, family: family, table: tableName, chain: chain().name, index: i,
+          rule: text(), matched: matched, action: action(), source: source()))
     }
 
     func policy() -> Outcome {
@@ -57,16 +62,17 @@ struct ChainRunner {
       let text = "policy \(p.rawValue)"
       let location = hooked.base.location.line == 0 ? nil : hooked.base.location
       entry(hooked.chain, nil, text, matched: true, action: text, source: location)
-      let d = decision(hooked.chain, nil, nil, text, source: location)
+      let d = decision(hooked.chain.name, nil, nil, text, source: location)
       return p == .accept ? .accept(d, false) : .drop(d)
     }
 
-    candidates = current.index?.candidateLists(for: packet)
+    candidates = current.index?.candidates(for: packet, hook: hook)
 
     while true {
       // Skip to the next rule that can match; the trace still lists the skipped ones.
-      if candidates != nil {
-        let next = candidates!.next(atLeast: index) ?? current.rules.count
+      if let list = candidates {
+        while cursor < list.count && Int(list[cursor]) < index { cursor += 1 }
+        let next = cursor < list.count ? Int(list[cursor]) : current.rules.count
         if tracing {
           for skipped in index..<next {
             let model = current.chain.rules[skipped]
@@ -81,40 +87,30 @@ struct ChainRunner {
         // End of a regular chain returns to the caller; end of the base chain (or of a chain
         // reached by goto from it) applies the base chain's policy.
         guard let frame = stack.popLast() else { return policy() }
-        (current, index, candidates) = (frame.chain, frame.index, frame.candidates)
+        (current, index, candidates, cursor) = (frame.chain, frame.index, frame.candidates, frame.cursor)
         continue
       }
       let node = current
-      let rule = node.rules[index]
       let position = index
       // Text, locations and the model rule are looked up only when something shows them.
-      func model() -> Rule { node.chain.rules[position] }
+      func model() -> Rule { node.models[position] }
       func text() -> String { NFTSyntax.rule(model(), family: family) }
       func source() -> SourceLocation? {
-        let location = node.chain.rules[position].location
+        let location = node.models[position].location
         return location.line == 0 ? nil : location
       }
+      // The plain-data prefilter first: it settles most rules from one contiguous array.
+      let settled = node.filters.withUnsafeBufferPointer { $0[position].check(packet) }
+      if settled == false {
+        entry(node.chain, index, text(), matched: false, action: "no match", source: source())
+        index += 1
+        continue
+      }
+      let rule = node.rules[index]
       var truth = Truth.yes
-      for k in 0..<rule.fast.count {
-        if let fast = rule.fast[k].evaluate(packet) {
-          if !fast {
-            truth = .no
-            break
-          }
-          continue
-        }
-        let match = rule.matches[k]
-        let t = MatchEvaluator.evaluate(match, packet, &context)
-        if t == .no {
-          truth = .no
-          break
-        }
-        if case .unknown(let why) = t {
-          truth = .unknown(
-            "rule \"\(text())\" in chain \(family.rawValue) \(table.name) \(node.chain.name): cannot evaluate '\(NFTSyntax.match(match))': \(why)"
-          )
-          // Keep looking: a later false match still makes the rule false.
-          continue
+      if settled == nil {
+        truth = evaluate(rule, packet, &context) {
+          "rule \"\(text())\" in chain \(family.rawValue) \(tableName) \(node.name): cannot evaluate '\(NFTSyntax.match($0))': \($1)"
         }
       }
       if truth == .no {
@@ -135,23 +131,23 @@ struct ChainRunner {
       switch verdict {
       case .accept:
         entry(node.chain, index, text(), matched: true, action: "accept", source: source())
-        return .accept(decision(node.chain, index, model(), source: source()), true)
+        return .accept(decision(node.name, index, model(), source: source()), true)
       case .drop:
         entry(node.chain, index, text(), matched: true, action: "drop", source: source())
-        return .drop(decision(node.chain, index, model(), source: source()))
+        return .drop(decision(node.name, index, model(), source: source()))
       case .reject:
         entry(node.chain, index, text(), matched: true, action: "reject", source: source())
-        return .reject(decision(node.chain, index, model(), source: source()))
+        return .reject(decision(node.name, index, model(), source: source()))
       case .continue:
         entry(node.chain, index, text(), matched: true, action: "continue", source: source())
         index += 1
       case .return:
         entry(node.chain, index, text(), matched: true, action: "return", source: source())
         guard let frame = stack.popLast() else { return policy() }
-        (current, index, candidates) = (frame.chain, frame.index, frame.candidates)
+        (current, index, candidates, cursor) = (frame.chain, frame.index, frame.candidates, frame.cursor)
       case .jump(let target), .goto(let target):
         guard let dest = firewall.chainsByName[hooked.tableIndex][target] else {
-          return .unknown("rule \"\(text())\" jumps to chain '\(target)', which table \(table.name) does not have")
+          return .unknown("rule \"\(text())\" jumps to chain '\(target)', which table \(tableName) does not have")
         }
         let isJump: Bool
         if case .jump = verdict { isJump = true } else { isJump = false }
@@ -161,11 +157,12 @@ struct ChainRunner {
           guard stack.count < ChainRunner.maximumDepth else {
             return .unknown("jump stack deeper than \(ChainRunner.maximumDepth) at rule \"\(text())\"")
           }
-          stack.append((current, index + 1, candidates))
+          stack.append((current, index + 1, candidates, cursor))
         }
         current = dest
         index = 0
-        candidates = dest.index?.candidateLists(for: packet)
+        candidates = dest.index?.candidates(for: packet, hook: hook)
+        cursor = 0
       case .snat, .dnat, .masquerade, .redirect:
         switch applyNAT(verdict, &packet, &state, text()) {
         case .failure(let why):
@@ -173,13 +170,36 @@ struct ChainRunner {
           return .unknown(why)
         case .dropped(let why):
           entry(node.chain, index, text(), matched: true, action: "drop (\(why))", source: source())
-          return .drop(decision(node.chain, index, model(), source: source()))
+          return .drop(decision(node.name, index, model(), source: source()))
         case .success(let description):
           entry(node.chain, index, text(), matched: true, action: description, source: source())
-          return .nat(decision(node.chain, index, model(), source: source()))
+          return .nat(decision(node.name, index, model(), source: source()))
         }
       }
     }
+  }
+
+  /// A rule's matches in order: false as soon as one is false, else unknown if one could not be
+  /// evaluated (`why` words the reason), else true.
+  func evaluate(
+    _ rule: CompiledChain.Rule, _ packet: Packet, _ context: inout MatchContext, why: (Match, String) -> String
+  ) -> Truth {
+    var truth = Truth.yes
+    for k in 0..<rule.fast.count {
+      if let fast = rule.fast[k].evaluate(packet) {
+        if !fast { return .no }
+        continue
+      }
+      let match = rule.matches[k]
+      switch MatchEvaluator.evaluate(match, packet, &context) {
+      case .no: return .no
+      case .unknown(let reason):
+        // Keep looking: a later false match still makes the rule false.
+        if truth == .yes { truth = .unknown(why(match, reason)) }
+      case .yes: continue
+      }
+    }
+    return truth
   }
 
   enum NATResult {

@@ -21,11 +21,19 @@ final class CompiledChain: @unchecked Sendable {
 
   /// The model chain (for names, rule text and locations).
   let chain: Chain
+  /// Its name and model rules, read without copying the chain (a decision needs just these).
+  let name: String
+  let models: [NetfilterModel.Rule]
   let rules: [Rule]
+  /// Each rule's plain-data checks, side by side in one array (a candidate costs one cache line,
+  /// not a walk through objects).
+  let filters: [RuleFilter]
   let index: ChainIndex?
 
   init(_ chain: Chain, index: ChainIndex?) {
     self.chain = chain
+    self.name = chain.name
+    self.models = chain.rules
     self.index = index
     rules = chain.rules.map { rule in
       Rule(
@@ -33,6 +41,56 @@ final class CompiledChain: @unchecked Sendable {
         marks: rule.statements.compactMap { if case .setMark(let m) = $0.kind { return m } else { return nil } },
         verdict: rule.verdict)
     }
+    filters = rules.map { RuleFilter($0.fast) }
+  }
+}
+
+/// Up to four of a rule's `FastMatch` checks inline. `check` is false when one of them fails (the
+/// rule cannot match, whatever its other matches say), true when the checks are all of the rule's
+/// matches and all hold, and nil when the full evaluation must decide.
+struct RuleFilter {
+  var checks: (FastMatch, FastMatch, FastMatch, FastMatch) = (.general, .general, .general, .general)
+  var count: UInt8 = 0
+  /// Every match of the rule is among the checks.
+  var complete = true
+
+  init(_ fast: [FastMatch]) {
+    for f in fast {
+      if case .general = f {
+        complete = false
+        continue
+      }
+      switch count {
+      case 0: checks.0 = f
+      case 1: checks.1 = f
+      case 2: checks.2 = f
+      case 3: checks.3 = f
+      default:
+        complete = false
+        continue
+      }
+      count += 1
+    }
+  }
+
+  @inline(__always)
+  func check(_ packet: Packet) -> Bool? {
+    var all = complete
+    for k in 0..<count {
+      let f: FastMatch
+      switch k {
+      case 0: f = checks.0
+      case 1: f = checks.1
+      case 2: f = checks.2
+      default: f = checks.3
+      }
+      switch f.evaluate(packet) {
+      case false?: return false
+      case true?: continue
+      case nil: all = false
+      }
+    }
+    return all ? true : nil
   }
 }
 

@@ -9,7 +9,9 @@ public enum Truth: Hashable, Sendable {
 
 /// What a match can see besides the packet: its table (named sets), hook and chain priority.
 struct MatchContext {
-  var table: Table
+  /// The chain being run (a reference: the table is copied only when a named set is read).
+  let hooked: NamespaceFirewall.HookedChain
+  var table: Table { hooked.table }
   var hook: Hook
   /// Priority of the base chain being run; below -200 conntrack has not run yet.
   var priority: Int
@@ -83,7 +85,7 @@ enum MatchEvaluator {
     case .interface(let direction, let operand):
       let name = direction == .input ? packet.inputInterface : packet.outputInterface
       let hookHasNone =
-        direction == .input ? [Hook.output].contains(context.hook) : [.prerouting, .input].contains(context.hook)
+        direction == .input ? context.hook == .output : (context.hook == .prerouting || context.hook == .input)
       let value: String
       if hookHasNone {
         value = ""
@@ -112,7 +114,7 @@ enum MatchEvaluator {
       return .value(packet.mark & (mask ?? UInt32.max) == value)
 
     case .etherSource(let operand):
-      if [.output, .postrouting].contains(context.hook) { return .dependencyFailed }
+      if context.hook == .output || context.hook == .postrouting { return .dependencyFailed }
       guard let mac = packet.etherSource else {
         return .unknown("the packet's source MAC was not given (--ether-src)")
       }

@@ -39,7 +39,8 @@ struct RunState {
 }
 
 /// One namespace's ruleset, arranged for the hooks: every base chain of every table, in priority order.
-struct NamespaceFirewall {
+/// A class: built once per simulator, then shared by every run without copying.
+final class NamespaceFirewall: @unchecked Sendable {
   /// Namespace name for traces, nil without topology.
   let name: String?
   let ruleset: Ruleset
@@ -87,22 +88,40 @@ struct NamespaceFirewall {
   /// Chains shorter than this are scanned: an index cannot beat a handful of rules.
   static let indexThreshold = 8
 
-  struct HookedChain {
-    var table: Table
+  /// A class: the run loop walks these per packet, and a reference costs less to hand around
+  /// than a copy of the table and chain.
+  final class HookedChain {
+    let table: Table
     /// Position of the table in the ruleset (for `chainsByName`).
-    var tableIndex: Int
+    let tableIndex: Int
     /// The chain as the engine runs it.
-    var compiled: CompiledChain
-    var chain: Chain
-    var base: BaseChain
+    let compiled: CompiledChain
+    let chain: Chain
+    let base: BaseChain
     /// Where the chain runs relative to other hooks' chains: nat chains run inside the NAT core's
     /// hook at the fixed NAT priority (-100 on prerouting/output, 100 on input/postrouting).
-    var effectivePriority: Int
+    let effectivePriority: Int
+
+    init(table: Table, tableIndex: Int, compiled: CompiledChain, chain: Chain, base: BaseChain, effectivePriority: Int)
+    {
+      self.table = table
+      self.tableIndex = tableIndex
+      self.compiled = compiled
+      self.chain = chain
+      self.base = base
+      self.effectivePriority = effectivePriority
+    }
   }
 
   /// Base chains on `hook` that see packets of `kind`, in the order the kernel runs them.
   func chains(on hook: Hook, for kind: Packet.Kind) -> [HookedChain] {
-    hookedChains[Hook.allCases.firstIndex(of: hook)!][NamespaceFirewall.kinds.firstIndex(of: kind)!]
+    let k: Int
+    switch kind {
+    case .ipv4: k = 0
+    case .ipv6: k = 1
+    case .arp: k = 2
+    }
+    return hookedChains[hook.ordinal][k]
   }
 
   static let kinds: [Packet.Kind] = [.ipv4, .ipv6, .arp]

@@ -31,6 +31,8 @@ public struct Simulator {
   }
 
   let firewalls: [String: NamespaceFirewall]
+  /// The firewall of a run without topology (found once, not per packet).
+  let plainHost: NamespaceFirewall
   let network: Network?
   /// Notes that hold for every answer (how the ruleset was obtained).
   let baseAssumptions: [String]
@@ -44,13 +46,15 @@ public struct Simulator {
         name: named ? fw.namespace : nil, ruleset: fw.ruleset, indexed: engine == .indexed)
     }
     self.firewalls = firewalls
+    plainHost = firewalls[Firewall.defaultNamespace] ?? NamespaceFirewall(name: nil, ruleset: Ruleset())
     self.network = policy.topology.map(Network.init)
     self.baseAssumptions = []
   }
 
   /// A simulator for one ruleset on a plain host (an imported dump).
   public init(ruleset: Ruleset, assumptions: [String] = [], engine: Engine = .indexed) {
-    firewalls = [Firewall.defaultNamespace: NamespaceFirewall(name: nil, ruleset: ruleset, indexed: engine == .indexed)]
+    plainHost = NamespaceFirewall(name: nil, ruleset: ruleset, indexed: engine == .indexed)
+    firewalls = [Firewall.defaultNamespace: plainHost]
     network = nil
     baseAssumptions = assumptions
   }
@@ -60,6 +64,7 @@ public struct Simulator {
   public func simulate(_ request: Request, trace: Bool = true) throws -> Simulation {
     var state = RunState()
     state.tracing = trace
+    state.path.reserveCapacity(4)
     for a in baseAssumptions { state.assume(a) }
     if let network {
       return try TopologyWalk(simulator: self, network: network).run(request, &state)
@@ -72,24 +77,20 @@ public struct Simulator {
   func simulatePlainHost(_ request: Request, _ state: inout RunState) -> Simulation {
     var packet = request.packet
     state.sent = packet
-    let firewall = firewalls[Firewall.defaultNamespace] ?? NamespaceFirewall(name: nil, ruleset: Ruleset())
+    let firewall = plainHost
     let hook = request.hook ?? inferredHook(packet)
-    if request.hook == nil {
-      state.assume("no topology and no --hook: the packet takes the \(hook.rawValue) path")
-    } else {
-      state.assume("no topology: the packet takes the \(hook.rawValue) path (--hook)")
-    }
+    state.assume(Simulator.pathAssumption(hook, given: request.hook != nil))
     if packet.kind == .arp {
       return finish(.accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks")
     }
     let hooks: [Hook]
     switch hook {
     case .output, .postrouting:
-      hooks = [.output, .postrouting]
+      hooks = Simulator.outputPath
       // Locally generated: there is no input interface, at output nor at postrouting.
       packet.inputInterface = ""
-    case .forward: hooks = [.prerouting, .forward, .postrouting]
-    default: hooks = [.prerouting, .input]
+    case .forward: hooks = Simulator.forwardPath
+    default: hooks = Simulator.inputPath
     }
     for h in hooks {
       let destination = packet.destination
@@ -108,6 +109,21 @@ public struct Simulator {
       }
     }
     return finish(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state)
+  }
+
+  static let outputPath: [Hook] = [.output, .postrouting]
+  static let forwardPath: [Hook] = [.prerouting, .forward, .postrouting]
+  static let inputPath: [Hook] = [.prerouting, .input]
+
+  /// What a run without topology takes for granted about the path, made once per hook.
+  static func pathAssumption(_ hook: Hook, given: Bool) -> String {
+    given ? givenPathAssumptions[hook.ordinal] : inferredPathAssumptions[hook.ordinal]
+  }
+  static let givenPathAssumptions = Hook.allCases.map {
+    "no topology: the packet takes the \($0.rawValue) path (--hook)"
+  }
+  static let inferredPathAssumptions = Hook.allCases.map {
+    "no topology and no --hook: the packet takes the \($0.rawValue) path"
   }
 
   func inferredHook(_ packet: Packet) -> Hook {
