@@ -18,8 +18,8 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 /// from a pool of networks (mostly /16 to /32, some broad), protocol mixes, exact and ranged
 /// ports, some interfaces and negations, and jumps into regular chains; plus packets biased to hit
 /// the rules. As in real ACLs (ClassBench's seeds), almost every rule names both a source and a
-/// destination network, and specific rules come before broad ones (a broad rule first would
-/// shadow them).
+/// destination network, negations are rare (1%, ClassBench has none), and specific rules come
+/// before broad ones (a broad rule first would shadow them).
 public struct SyntheticRulesets {
   var rng: SplitMix64
   public init(seed: UInt64) { rng = SplitMix64(seed: seed) }
@@ -54,10 +54,10 @@ public struct SyntheticRulesets {
       let at = location()
       var matches: [Match] = []
       if chance(0.92) {
-        matches.append(Match(.address(.v4, .source, .single(prefix())), negated: chance(0.05), location: at))
+        matches.append(Match(.address(.v4, .source, .single(prefix())), negated: chance(0.01), location: at))
       }
       if chance(0.96) {
-        matches.append(Match(.address(.v4, .destination, .single(prefix())), negated: chance(0.05), location: at))
+        matches.append(Match(.address(.v4, .destination, .single(prefix())), negated: chance(0.01), location: at))
       }
       let proto = chance(0.6) ? TransportProtocol.tcp : chance(0.8) ? .udp : nil
       if let proto {
@@ -69,7 +69,7 @@ public struct SyntheticRulesets {
             let a = UInt16(int(1...60000))
             port = PortRange(a, a + UInt16(int(0...2000)))
           }
-          matches.append(Match(.port(proto, .destination, .single(port)), negated: chance(0.03), location: at))
+          matches.append(Match(.port(proto, .destination, .single(port)), negated: chance(0.01), location: at))
         }
         if chance(0.2) { matches.append(Match(.port(proto, .source, .single(PortRange(1024, 65535))), location: at)) }
       } else if chance(0.5) {

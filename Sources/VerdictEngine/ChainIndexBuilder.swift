@@ -9,6 +9,9 @@ struct ChainIndexBuilder {
   /// Per field, per rule: the key intervals the rule can match; nil when it does not constrain
   /// the field.
   var coverage: [[Intervals?]] = []
+  /// Rules after the first that matches everything and ends the chain can never be reached;
+  /// the tree leaves them out.
+  var reachable = 0
   var interfaceIDs: [String: UInt64] = [:]
 
   var nodes: [ChainIndex.Node] = []
@@ -19,7 +22,7 @@ struct ChainIndexBuilder {
   /// Rules in a leaf small enough to check one by one.
   static let leafSize = 8
   /// Intervals a rule may be copied into at one split before it goes to the wildcard subtree.
-  static let spread = 96
+  static let spread = 24
 
   init(rules: [Rule], table: Table) {
     for rule in rules {
@@ -30,6 +33,8 @@ struct ChainIndexBuilder {
         }
       }
     }
+    reachable =
+      (rules.firstIndex { $0.matches.isEmpty && ChainIndexBuilder.endsChain($0.verdict) } ?? rules.count - 1) + 1
     coverage = ChainIndex.Field.allCases.map { field in
       rules.map { ChainIndexBuilder.coverage($0, field, table, interfaceIDs) }
     }
@@ -37,7 +42,7 @@ struct ChainIndexBuilder {
 
   mutating func build() {
     nodes.append(ChainIndex.Node(field: -1, first: 0, count: 0, wildcard: -1))
-    let all = (0..<coverage[0].count).map { Int32($0) }
+    let all = (0..<reachable).map { Int32($0) }
     let root = node(all, unused: Set(ChainIndex.Field.allCases.map(\.rawValue)))
     nodes[0] = nodes[Int(root)]
   }
@@ -97,6 +102,14 @@ struct ChainIndexBuilder {
     starts.append(contentsOf: mergedStarts)
     children.append(contentsOf: mergedChildren)
     return Int32(nodes.count - 1)
+  }
+
+  /// True for a verdict after which no later rule of the chain runs.
+  static func endsChain(_ verdict: Verdict?) -> Bool {
+    switch verdict {
+    case nil, .continue?, .jump?: return false
+    case .accept?, .drop?, .reject?, .return?, .goto?, .snat?, .dnat?, .masquerade?, .redirect?: return true
+    }
   }
 
   /// The split of `rules` on `field`, nil when no rule constrains it.

@@ -162,9 +162,9 @@ final class NamespaceFirewall: @unchecked Sendable {
   /// Runs every base chain on `hook`, in priority order. A drop or reject is final; an accept
   /// ends only its chain.
   func run(
-    hook: Hook, packet: inout Packet, state: inout RunState, topology: NetworkContext? = nil
+    hook: Hook, packet: inout Packet, state: inout RunState, topology: NetworkContext? = nil, recordPath: Bool = true
   ) -> HookOutcome {
-    state.path.append(name.map { "\($0):\(hook.rawValue)" } ?? hook.rawValue)
+    if recordPath { state.path.append(name.map { "\($0):\(hook.rawValue)" } ?? hook.rawValue) }
     var natDone = false
     for hooked in chains(on: hook, for: packet.kind) {
       if hooked.base.type == .nat {

@@ -64,7 +64,6 @@ public struct Simulator {
   public func simulate(_ request: Request, trace: Bool = true) throws -> Simulation {
     var state = RunState()
     state.tracing = trace
-    state.path.reserveCapacity(4)
     for a in baseAssumptions { state.assume(a) }
     if let network {
       return try TopologyWalk(simulator: self, network: network).run(request, &state)
@@ -79,20 +78,29 @@ public struct Simulator {
     state.sent = packet
     let firewall = plainHost
     let hook = request.hook ?? inferredHook(packet)
-    state.assume(Simulator.pathAssumption(hook, given: request.hook != nil))
+    if state.assumptions.isEmpty {
+      // The common case shares one prebuilt array instead of building one per packet.
+      state.assumptions = Simulator.pathAssumptionLists[request.hook != nil ? 1 : 0][hook.ordinal]
+    } else {
+      state.assume(Simulator.pathAssumption(hook, given: request.hook != nil))
+    }
     if packet.kind == .arp {
       return finish(.accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks")
     }
-    let hooks: [Hook]
+    let route: Int
     switch hook {
     case .output, .postrouting:
-      hooks = Simulator.outputPath
+      route = 2
       // Locally generated: there is no input interface, at output nor at postrouting.
       packet.inputInterface = ""
-    case .forward: hooks = Simulator.forwardPath
-    default: hooks = Simulator.inputPath
+    case .forward: route = 1
+    default: route = 0
     }
-    for h in hooks {
+    let hooks = Simulator.routes[route]
+    // The path so far, from prebuilt prefixes (no array built per packet).
+    let paths = Simulator.pathPrefixes[route]
+    for (n, h) in hooks.enumerated() {
+      state.path = paths[n + 1]
       let destination = packet.destination
       defer {
         if h == .prerouting && packet.destination != destination {
@@ -101,7 +109,7 @@ public struct Simulator {
           )
         }
       }
-      switch firewall.run(hook: h, packet: &packet, state: &state) {
+      switch firewall.run(hook: h, packet: &packet, state: &state, recordPath: false) {
       case .pass: continue
       case .drop(let d): return finish(.drop, d, state)
       case .reject(let d): return finish(.reject, d, state)
@@ -111,9 +119,18 @@ public struct Simulator {
     return finish(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state)
   }
 
-  static let outputPath: [Hook] = [.output, .postrouting]
-  static let forwardPath: [Hook] = [.prerouting, .forward, .postrouting]
-  static let inputPath: [Hook] = [.prerouting, .input]
+  /// The hooks a packet crosses without topology: to a local process, forwarded, sent locally.
+  static let routes: [[Hook]] = [
+    [.prerouting, .input], [.prerouting, .forward, .postrouting], [.output, .postrouting],
+  ]
+  /// Per route, the hooks crossed after each step: `[[], ["prerouting"], ["prerouting", "input"]]`.
+  static let pathPrefixes: [[[String]]] = routes.map { route in
+    (0...route.count).map { route.prefix($0).map(\.rawValue) }
+  }
+  /// The path assumption alone, per (given or inferred) and hook.
+  static let pathAssumptionLists: [[[String]]] = [false, true].map { given in
+    Hook.allCases.map { [pathAssumption($0, given: given)] }
+  }
 
   /// What a run without topology takes for granted about the path, made once per hook.
   static func pathAssumption(_ hook: Hook, given: Bool) -> String {

@@ -11,8 +11,8 @@ import VerdictEngine
   /// Specific-first rulesets make the linear reference scan far (slow in a debug build); the
   /// random-order ones reach deep jumps and broad early rules.
   static let sizes: [(rules: Int, packets: Int, traced: Int, specificFirst: Bool)] = [
-    (100, 55_000, 2_000, true), (1_000, 8_000, 500, false), (1_000, 5_000, 200, true),
-    (10_000, 30_000, 50, false), (10_000, 2_000, 20, true),
+    (100, 65_000, 2_000, true), (1_000, 8_000, 500, false), (1_000, 5_000, 200, true),
+    (10_000, 20_000, 50, false), (10_000, 2_000, 20, true),
   ]
 
   @Test func indexedEqualsLinear() throws {
@@ -61,5 +61,22 @@ import VerdictEngine
     // Most packets consider only a small part of the chain.
     #expect(sizes.count > 150)
     #expect(sizes.sorted()[sizes.count / 2] < forward.rules.count / 4)
+  }
+
+  /// Rules after one that matches everything and ends the chain are never candidates, but the
+  /// catch-all itself always is (and decides exactly as the linear engine does).
+  @Test func rulesAfterACatchAllAreNotIndexed() throws {
+    var generator = SyntheticRulesets(seed: 11)
+    var ruleset = generator.ruleset(size: 300, specificFirst: false)
+    let catchAll = 150
+    ruleset.tables[0].chains[0].rules.insert(Rule(verdict: .drop), at: catchAll)
+    let index = ChainIndex(chain: ruleset.tables[0].chains[0], table: ruleset.tables[0])
+    let linear = Simulator(ruleset: ruleset, engine: .linear)
+    let indexed = Simulator(ruleset: ruleset, engine: .indexed)
+    for request in generator.packets(2_000, for: ruleset) {
+      let candidates = try #require(index.candidates(for: request.packet, hook: .forward))
+      #expect(candidates.last == Int32(catchAll))
+      #expect(try linear.simulate(request) == indexed.simulate(request))
+    }
   }
 }
