@@ -85,8 +85,10 @@ extension Batch {
       nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_TYPE.rawValue), set.keyType)
       nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_LEN.rawValue), set.keyLength)
       if set.isAnonymous { nftnl_set_set_u32(s, UInt16(NFTNL_SET_DESC_SIZE.rawValue), UInt32(set.elements.count)) }
-      // nft's userdata: NFTNL_UDATA_SET_KEYBYTEORDER (type 0, 4 bytes).
-      let udata: [UInt8] = [0, 4] + Bytes.host32(set.keyByteOrder)
+      // nft's userdata: NFTNL_UDATA_SET_KEYBYTEORDER (type 0), and NFTNL_UDATA_SET_MERGE_ELEMENTS
+      // (type 2) for the anonymous interval sets nft merges.
+      var udata: [UInt8] = [0, 4] + Bytes.host32(set.keyByteOrder)
+      if set.isAnonymous && set.flags & KernelSet.interval != 0 { udata += [2, 4] + Bytes.host32(1) }
       _ = udata.withUnsafeBytes {
         nftnl_set_set_data(s, UInt16(NFTNL_SET_USERDATA.rawValue), $0.baseAddress, UInt32(udata.count))
       }

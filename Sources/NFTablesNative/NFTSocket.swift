@@ -31,17 +31,12 @@ final class NFTSocket {
 
   var fd: Int32 { mnl_socket_get_fd(socket) }
 
-  /// Reserves `count` sequence numbers for a batch and returns the one before the first.
-  func reserveSequences(_ count: Int) -> UInt32 {
-    defer { sequence &+= UInt32(count) + 2 }
-    return sequence
-  }
-
   /// Sends a whole batch in one `sendto` and checks every message's ack. The kernel handles the
   /// batch inside the send, so every ack is queued when it returns. Throws the first refusal,
   /// naming its object; the kernel then aborted the whole transaction.
   func send(_ batch: Batch) throws {
     let bytes = batch.finish()
+    sequence = batch.sequence
     // One batch must fit one send, and all its acks the receive queue: ask for room (as root,
     // the *FORCE options pass the sysctl limits).
     setBuffer(SO_SNDBUFFORCE, bytes.count + 65536)
@@ -77,7 +72,7 @@ final class NFTSocket {
   /// Sends a dump request (`NLM_F_DUMP`) and hands every reply message to `handle` until
   /// `NLMSG_DONE`.
   func dump(
-    _ type: nf_tables_msg_types, family: UInt16 = 0, object: String,
+    _ type: nf_tables_msg_types, family: UInt16 = 0, object: String, flags: Int32 = NLM_F_DUMP,
     build: (UnsafeMutablePointer<nlmsghdr>) -> Void = { _ in },
     _ handle: (UnsafeMutablePointer<nlmsghdr>) throws -> Void
   ) throws {
@@ -87,7 +82,7 @@ final class NFTSocket {
     let length: Int = request.withUnsafeMutableBytes { raw in
       let nlh = nftnl_nlmsg_build_hdr(
         raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt16(type.rawValue), family,
-        UInt16(NLM_F_DUMP), seq)!
+        UInt16(flags), seq)!
       build(nlh)
       return Int(nlh.pointee.nlmsg_len)
     }
