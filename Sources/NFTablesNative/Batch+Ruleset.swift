@@ -7,10 +7,15 @@ extension Batch {
   /// Deletes a table if it exists, inside the transaction: `NEWTABLE` (a no-op when it exists)
   /// then `DELTABLE`. Equivalent to `nft add table F N; nft delete table F N`.
   func deleteTable(_ id: TableID) {
-    add(NFT_MSG_NEWTABLE, family: id.family.nfproto, flags: NLM_F_CREATE, origin: .init(operation: "create table", object: "\(id)")) {
+    add(
+      NFT_MSG_NEWTABLE, family: id.family.nfproto, flags: NLM_F_CREATE,
+      origin: .init(operation: "create table", object: "\(id)")
+    ) {
       Self.buildTable(id, into: $0)
     }
-    add(NFT_MSG_DELTABLE, family: id.family.nfproto, flags: 0, origin: .init(operation: "delete table", object: "\(id)")) {
+    add(
+      NFT_MSG_DELTABLE, family: id.family.nfproto, flags: 0, origin: .init(operation: "delete table", object: "\(id)")
+    ) {
       Self.buildTable(id, into: $0)
     }
   }
@@ -19,7 +24,10 @@ extension Batch {
   func addTable(_ table: Table, rules: [String: [LinearRule]]) {
     let id = TableID(table)
     let family = id.family.nfproto
-    add(NFT_MSG_NEWTABLE, family: family, flags: NLM_F_CREATE, origin: .init(operation: "create table", object: "\(id)", location: table.location)) {
+    add(
+      NFT_MSG_NEWTABLE, family: family, flags: NLM_F_CREATE,
+      origin: .init(operation: "create table", object: "\(id)", location: table.location)
+    ) {
       Self.buildTable(id, into: $0)
     }
     for chain in table.chains {
@@ -78,7 +86,10 @@ extension Batch {
       return s
     }
     let kind = set.isAnonymous ? "create anonymous set for" : "create set"
-    add(NFT_MSG_NEWSET, family: family, flags: NLM_F_CREATE, origin: .init(operation: kind, object: object, location: set.location)) { nlh in
+    add(
+      NFT_MSG_NEWSET, family: family, flags: NLM_F_CREATE,
+      origin: .init(operation: kind, object: object, location: set.location)
+    ) { nlh in
       let s = make()
       defer { nftnl_set_free(s) }
       nftnl_set_set_u32(s, UInt16(NFTNL_SET_FLAGS.rawValue), set.flags)
@@ -107,7 +118,8 @@ extension Batch {
         }
         nftnl_set_elem_add(s, e)
       }
-      addElements(of: s, family: family, origin: .init(operation: "add elements to", object: object, location: set.location))
+      addElements(
+        of: s, family: family, origin: .init(operation: "add elements to", object: object, location: set.location))
     }
     return (set.name, id)
   }

@@ -34,14 +34,20 @@ extension Batch {
     let family = t.id.family.nfproto
     let table = Parsed.table(t.table)
     defer { nftnl_table_free(table.pointer) }
-    add(NFT_MSG_NEWTABLE, family: family, flags: NLM_F_CREATE, origin: .init(operation: "restore table", object: "\(t.id)")) {
+    add(
+      NFT_MSG_NEWTABLE, family: family, flags: NLM_F_CREATE,
+      origin: .init(operation: "restore table", object: "\(t.id)")
+    ) {
       nftnl_table_nlmsg_build_payload($0, table.pointer)
     }
     for data in t.chains {
       let chain = Parsed.chain(data)
       defer { nftnl_chain_free(chain.pointer) }
       let name = String(cString: nftnl_chain_get_str(chain.pointer, UInt16(NFTNL_CHAIN_NAME.rawValue)))
-      add(NFT_MSG_NEWCHAIN, family: family, flags: NLM_F_CREATE, origin: .init(operation: "restore chain", object: "\(t.id) \(name)")) {
+      add(
+        NFT_MSG_NEWCHAIN, family: family, flags: NLM_F_CREATE,
+        origin: .init(operation: "restore chain", object: "\(t.id) \(name)")
+      ) {
         nftnl_chain_nlmsg_build_payload($0, chain.pointer)
       }
     }
@@ -53,7 +59,8 @@ extension Batch {
       nftnl_set_set_u32(set, UInt16(NFTNL_SET_ID.rawValue), newSetID())
       let name = String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_NAME.rawValue)))
       let object = "\(t.id) \(name)"
-      add(NFT_MSG_NEWSET, family: family, flags: NLM_F_CREATE, origin: .init(operation: "restore set", object: object)) {
+      add(NFT_MSG_NEWSET, family: family, flags: NLM_F_CREATE, origin: .init(operation: "restore set", object: object))
+      {
         nftnl_set_nlmsg_build_payload($0, set)
       }
       for e in s.elements { _ = Parsed.withMessage(e) { nftnl_set_elems_nlmsg_parse($0, set) } }

@@ -39,8 +39,10 @@ extension Connection {
       let data = Self.copy(nlh)
       let (t, _) = Parsed.table(data)
       defer { nftnl_table_free(t) }
-      guard let id = Self.id(nftnl_table_get_u32(t, UInt16(NFTNL_TABLE_FAMILY.rawValue)),
-        nftnl_table_get_str(t, UInt16(NFTNL_TABLE_NAME.rawValue))), keep(id)
+      guard
+        let id = Self.id(
+          nftnl_table_get_u32(t, UInt16(NFTNL_TABLE_FAMILY.rawValue)),
+          nftnl_table_get_str(t, UInt16(NFTNL_TABLE_NAME.rawValue))), keep(id)
       else { return }
       order.append(id)
       objects[id] = NFTSnapshot.TableObjects(id: id, table: data, chains: [], sets: [], rules: [])
@@ -49,7 +51,8 @@ extension Connection {
       let data = Self.copy(nlh)
       let (c, _) = Parsed.chain(data)
       defer { nftnl_chain_free(c) }
-      if let id = Self.id(nftnl_chain_get_u32(c, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
+      if let id = Self.id(
+        nftnl_chain_get_u32(c, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
         nftnl_chain_get_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue))), objects[id] != nil
       {
         objects[id]!.chains.append(data)
@@ -61,7 +64,8 @@ extension Connection {
       let s = nftnl_set_alloc()!
       defer { nftnl_set_free(s) }
       _ = nftnl_set_nlmsg_parse(nlh, s)
-      if let id = Self.id(nftnl_set_get_u32(s, UInt16(NFTNL_SET_FAMILY.rawValue)),
+      if let id = Self.id(
+        nftnl_set_get_u32(s, UInt16(NFTNL_SET_FAMILY.rawValue)),
         nftnl_set_get_str(s, UInt16(NFTNL_SET_TABLE.rawValue))), objects[id] != nil
       {
         sets.append((id, data, String(cString: nftnl_set_get_str(s, UInt16(NFTNL_SET_NAME.rawValue)))))
@@ -85,7 +89,8 @@ extension Connection {
       let r = nftnl_rule_alloc()!
       defer { nftnl_rule_free(r) }
       _ = nftnl_rule_nlmsg_parse(nlh, r)
-      if let id = Self.id(nftnl_rule_get_u32(r, UInt16(NFTNL_RULE_FAMILY.rawValue)),
+      if let id = Self.id(
+        nftnl_rule_get_u32(r, UInt16(NFTNL_RULE_FAMILY.rawValue)),
         nftnl_rule_get_str(r, UInt16(NFTNL_RULE_TABLE.rawValue))), objects[id] != nil
       {
         objects[id]!.rules.append(data)

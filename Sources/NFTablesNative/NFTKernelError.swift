@@ -27,9 +27,9 @@ public struct NFTKernelError: Error, Equatable, Sendable, CustomStringConvertibl
   public var errnoText: String { "\(String(cString: strerror(errno))) (\(NFTKernelError.symbol(errno)))" }
 
   public var description: String {
-    var where_ = ""
-    if let location, location.line > 0 { where_ = " (\(location))" }
-    return "cannot \(operation) \(object)\(where_): \(errnoText)"
+    var place = ""
+    if let location, location.line > 0 { place = " (\(location))" }
+    return "cannot \(operation) \(object)\(place): \(errnoText)"
   }
 
   public static func == (lhs: NFTKernelError, rhs: NFTKernelError) -> Bool {

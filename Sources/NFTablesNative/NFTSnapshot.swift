@@ -86,7 +86,6 @@ enum Parsed {
     return String(cString: buffer)
   }
 
-
   static func table(_ data: Data) -> (pointer: OpaquePointer, text: String) {
     let t = nftnl_table_alloc()!
     _ = withMessage(data) { nftnl_table_nlmsg_parse($0, t) }

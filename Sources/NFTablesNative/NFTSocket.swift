@@ -65,7 +65,8 @@ final class NFTSocket {
       throw NFTKernelError(errno: code, operation: origin.operation, object: origin.object, location: origin.location)
     }
     guard acked == batch.messageCount else {
-      throw NFTKernelError(errno: ENOBUFS, operation: "confirm (\(acked) of \(batch.messageCount) acks)", object: "nftables batch")
+      throw NFTKernelError(
+        errno: ENOBUFS, operation: "confirm (\(acked) of \(batch.messageCount) acks)", object: "nftables batch")
     }
   }
 

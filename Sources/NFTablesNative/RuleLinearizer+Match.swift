@@ -41,7 +41,8 @@ extension RuleLinearizer {
       var isCode = false
       if case .icmpCode = match.kind { isCode = true }
       let type: UInt32 =
-        isCode ? (version == .v4 ? DataType.icmpCode : DataType.icmpv6Code)
+        isCode
+        ? (version == .v4 ? DataType.icmpCode : DataType.icmpv6Code)
         : (version == .v4 ? DataType.icmpType : DataType.icmpv6Type)
       addSimple(
         .payload(base: K.transportHeader, offset: isCode ? 1 : 0, length: 1), operand.map { [$0] },
@@ -210,7 +211,8 @@ extension RuleLinearizer {
     case .single(let r) where r.isSinglePort && !asRange:
       steps.append(
         .payloadCompare(
-          PayloadCompare(base: K.transportHeader, offset: offset, value: Bytes.be16(r.first), op: negated ? K.neq : K.eq)))
+          PayloadCompare(
+            base: K.transportHeader, offset: offset, value: Bytes.be16(r.first), op: negated ? K.neq : K.eq)))
     case .single(let r):
       if negated {
         steps.append(.match([load, .range(negated: true, Bytes.be16(r.first), Bytes.be16(r.last))]))
