@@ -32,7 +32,11 @@ extension Connection {
 
   func dumpTables(_ wanted: [TableID]?) throws -> NFTSnapshot {
     var order: [TableID] = []
-    var objects: [TableID: NFTSnapshot.TableObjects] = [:]
+    var tables: [TableID: Data] = [:]
+    // Separate arrays per table, appended in place (a dictionary of structs would copy per append).
+    var chains: [TableID: [Data]] = [:]
+    var setObjects: [TableID: [NFTSnapshot.SetObjects]] = [:]
+    var rules: [TableID: [Data]] = [:]
     func keep(_ id: TableID) -> Bool { wanted.map { $0.contains(id) } ?? true }
 
     try socket.dump(NFT_MSG_GETTABLE, object: "tables") { nlh in
@@ -45,7 +49,7 @@ extension Connection {
           nftnl_table_get_str(t, UInt16(NFTNL_TABLE_NAME.rawValue))), keep(id)
       else { return }
       order.append(id)
-      objects[id] = NFTSnapshot.TableObjects(id: id, table: data, chains: [], sets: [], rules: [])
+      tables[id] = data
     }
     try socket.dump(NFT_MSG_GETCHAIN, object: "chains") { nlh in
       let data = Self.copy(nlh)
@@ -53,9 +57,9 @@ extension Connection {
       defer { nftnl_chain_free(c) }
       if let id = Self.id(
         nftnl_chain_get_u32(c, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
-        nftnl_chain_get_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue))), objects[id] != nil
+        nftnl_chain_get_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue))), tables[id] != nil
       {
-        objects[id]!.chains.append(data)
+        chains[id, default: []].append(data)
       }
     }
     var sets: [(TableID, Data, String)] = []
@@ -66,7 +70,7 @@ extension Connection {
       _ = nftnl_set_nlmsg_parse(nlh, s)
       if let id = Self.id(
         nftnl_set_get_u32(s, UInt16(NFTNL_SET_FAMILY.rawValue)),
-        nftnl_set_get_str(s, UInt16(NFTNL_SET_TABLE.rawValue))), objects[id] != nil
+        nftnl_set_get_str(s, UInt16(NFTNL_SET_TABLE.rawValue))), tables[id] != nil
       {
         sets.append((id, data, String(cString: nftnl_set_get_str(s, UInt16(NFTNL_SET_NAME.rawValue)))))
       }
@@ -82,7 +86,7 @@ extension Connection {
       } _: { nlh in
         elements.append(Self.copy(nlh))
       }
-      objects[id]!.sets.append(NFTSnapshot.SetObjects(set: data, elements: elements))
+      setObjects[id, default: []].append(NFTSnapshot.SetObjects(set: data, elements: elements))
     }
     try socket.dump(NFT_MSG_GETRULE, object: "rules") { nlh in
       let data = Self.copy(nlh)
@@ -91,12 +95,16 @@ extension Connection {
       _ = nftnl_rule_nlmsg_parse(nlh, r)
       if let id = Self.id(
         nftnl_rule_get_u32(r, UInt16(NFTNL_RULE_FAMILY.rawValue)),
-        nftnl_rule_get_str(r, UInt16(NFTNL_RULE_TABLE.rawValue))), objects[id] != nil
+        nftnl_rule_get_str(r, UInt16(NFTNL_RULE_TABLE.rawValue))), tables[id] != nil
       {
-        objects[id]!.rules.append(data)
+        rules[id, default: []].append(data)
       }
     }
-    return NFTSnapshot(tables: order.compactMap { objects[$0] })
+    return NFTSnapshot(
+      tables: order.map { id in
+        NFTSnapshot.TableObjects(
+          id: id, table: tables[id]!, chains: chains[id] ?? [], sets: setObjects[id] ?? [], rules: rules[id] ?? [])
+      })
   }
 
   static func copy(_ nlh: UnsafeMutablePointer<nlmsghdr>) -> Data {

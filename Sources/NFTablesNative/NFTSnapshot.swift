@@ -83,7 +83,7 @@ enum Parsed {
       buffer = [CChar](repeating: 0, count: Int(n) + 1)
       n = buffer.withUnsafeMutableBufferPointer { print($0.baseAddress!, $0.count) }
     }
-    return String(cString: buffer)
+    return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
   }
 
   static func table(_ data: Data) -> (pointer: OpaquePointer, text: String) {

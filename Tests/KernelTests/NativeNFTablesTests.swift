@@ -2,6 +2,7 @@ import Foundation
 import NFTablesBackend
 import NFTablesNative
 import NetfilterModel
+import SyntheticRulesets
 import Testing
 import Topology
 
@@ -58,6 +59,19 @@ struct NativeNFTablesTests {
       let theirText = Self.withoutAnonymousSetTypeof(theirObjects.canonicalText)
       #expect(mineText == theirText, "\(path): objects differ from nft's")
     }
+  }
+
+  /// A generated ruleset of 2000 rules (prefixes, ranges, negations, jumps) lists like `nft -f`.
+  @Test func syntheticRulesetListsLikeNftF() throws {
+    var generator = SyntheticRulesets(seed: 5)
+    let ruleset = generator.ruleset(size: 2000)
+    let native = try ScratchNamespace("nat")
+    defer { native.remove() }
+    let tool = try ScratchNamespace("nft")
+    defer { tool.remove() }
+    try Self.native(native) { try $0.apply(ruleset) }
+    try tool.check(["/usr/sbin/nft", "-f", "-"], input: try NFTScript().compile(ruleset))
+    #expect(Listing.nft(try Self.listing(native)) == Listing.nft(try Self.listing(tool)))
   }
 
   /// A table another tool owns survives apply and restore untouched.
