@@ -4,13 +4,8 @@ public enum NFTSyntax {
   /// One rule in nft syntax, as listed.
   public static func rule(_ rule: Rule, family: Family, comment: String? = nil) -> String {
     var parts: [String] = []
-    // nft drops a protocol match that a later header match implies (`ip protocol tcp tcp dport 22`
-    // lists as `tcp dport 22`); do the same so the listing equals the script.
-    let implied = Set(rule.matches.compactMap(impliedProtocol))
-    let asRange = negatedPortPairs(rule.matches)
-    for match in listingOrder(rule.matches) {
-      if !match.negated, case .l4proto(_, .single(let p)) = match.kind, implied.contains(p) { continue }
-      if asRange.contains(match), case .port(let proto, let dir, .single(let p)) = match.kind {
+    for (match, asRange) in scriptMatches(rule) {
+      if asRange, case .port(let proto, let dir, .single(let p)) = match.kind {
         parts.append("\(proto.rawValue) \(dir == .source ? "sport" : "dport") != \(p.first)-\(p.last)")
         continue
       }
@@ -20,6 +15,19 @@ public enum NFTSyntax {
     if let verdict = rule.verdict { parts.append(Self.verdict(verdict, family: family)) }
     if let comment { parts.append("comment \(quote(comment))") }
     return parts.joined(separator: " ")
+  }
+
+  /// The matches of a rule as the nft script writes them, in order: without a protocol match that a
+  /// later header match implies (nft drops it: `ip protocol tcp tcp dport 22` lists as
+  /// `tcp dport 22`), and `asRange` for a negated port written as the range `!= P-P` (see
+  /// `negatedPortPairs`). The native backend linearizes exactly these, so both backends agree.
+  public static func scriptMatches(_ rule: Rule) -> [(match: Match, asRange: Bool)] {
+    let implied = Set(rule.matches.compactMap(impliedProtocol))
+    let asRange = negatedPortPairs(rule.matches)
+    return listingOrder(rule.matches).compactMap { match in
+      if !match.negated, case .l4proto(_, .single(let p)) = match.kind, implied.contains(p) { return nil }
+      return (match, asRange.contains(match))
+    }
   }
 
   /// The comment every compiled rule carries: `lab.policy:17` or `lab.policy:17: user text`.
