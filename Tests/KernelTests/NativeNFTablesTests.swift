@@ -11,7 +11,9 @@ import Topology
 @Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
 struct NativeNFTablesTests {
   /// Runs `body` with a connection opened inside the scratch namespace.
-  static func native<T>(_ ns: ScratchNamespace, _ body: @escaping (Connection) throws -> T) throws -> T {
+  @discardableResult static func native<T>(_ ns: ScratchNamespace, _ body: @escaping (Connection) throws -> T) throws
+    -> T
+  {
     try NetworkNamespace.run(in: ns.name) { try body(Connection()) }
   }
 
