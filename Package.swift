@@ -31,6 +31,14 @@ let package = Package(
     .target(name: "NFTablesNative", dependencies: ["NetfilterModel", "NFTablesBackend", "CNftnl"]),
     // Compiled iptables rules -> libiptc entries committed per table; raw snapshot and restore.
     .target(name: "IPTablesNative", dependencies: ["NetfilterModel", "IPTablesBackend", "CIPTC"]),
+    // Generations, plan (rule diff, changed flows, lockout guard), apply, confirm watchdog,
+    // rollback, lock, drift.
+    .target(
+      name: "Deployment",
+      dependencies: [
+        "NetfilterModel", "PolicyLanguage", "VerdictEngine", "NFTablesBackend", "NFTablesNative", "IPTablesBackend",
+        "IPTablesNative", "Topology",
+      ]),
     // Namespaces, veth pairs, bridges, addresses, routes and sysctls over rtnetlink.
     .target(name: "Topology", dependencies: ["NetfilterModel", "CNftnl"]),
     // Proof on the kernel: topology up in scratch namespaces, firewalls applied, real probes.
@@ -42,7 +50,7 @@ let package = Package(
       name: "FirebreakCLI",
       dependencies: [
         "NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine", "Topology",
-        "Verification",
+        "Verification", "Deployment",
       ]),
     .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
 
@@ -56,12 +64,14 @@ let package = Package(
       name: "VerdictEngineTests",
       dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel", "SyntheticRulesets"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
+    .testTarget(
+      name: "DeploymentTests", dependencies: ["Deployment", "PolicyLanguage", "NetfilterModel", "VerdictEngine"]),
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"], exclude: ["Golden"]),
     .testTarget(
       name: "KernelTests",
       dependencies: [
         "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel", "VerdictEngine", "Topology",
-        "FirebreakCLI", "Verification", "SyntheticRulesets", "NFTablesNative", "IPTablesNative",
+        "FirebreakCLI", "Verification", "SyntheticRulesets", "NFTablesNative", "IPTablesNative", "Deployment",
       ]),
   ]
 )

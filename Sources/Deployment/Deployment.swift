@@ -1,0 +1,2 @@
+// Deployment: generations, plan, apply, confirm watchdog, rollback, lock, drift (issue #5).
+import NetfilterModel

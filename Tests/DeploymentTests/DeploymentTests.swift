@@ -1,0 +1,6 @@
+import Deployment
+import Testing
+
+@Suite struct DeploymentScaffoldTests {
+  @Test func targetLinks() { #expect(Bool(true)) }
+}
