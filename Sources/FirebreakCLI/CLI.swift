@@ -4,15 +4,29 @@ import NetfilterModel
 import PolicyLanguage
 import VerdictEngine
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The `firebreak` command line: parses arguments, runs a subcommand, returns the exit status.
 /// Exit codes: 0 success, 1 `fmt --check` found a file to reformat, 2 bad usage or invalid input.
 public struct CLI {
   let console: Console
   let source: any PolicySource
+  /// This program, for the processes it starts (the confirm watchdog).
+  let executable: String
 
-  public init(console: Console, source: any PolicySource = FileSource()) {
+  public init(console: Console, source: any PolicySource = FileSource(), executable: String? = nil) {
     self.console = console
     self.source = source
+    self.executable = executable ?? CLI.ownExecutable()
+  }
+
+  /// The running program's path (`/proc/self/exe` resolved).
+  static func ownExecutable() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
   }
 
   static let overview = """
@@ -31,10 +45,16 @@ public struct CLI {
                                                prove the policy with real packets in scratch namespaces
       simulate POLICY PACKET [--json] [--batch FILE]
                                                predict the kernel's verdict for a packet, with a trace
+      apply [--netns NS] [--backend nft|iptables] [--confirm SECONDS] [--force] POLICY
+                                               apply to the live kernel atomically, as a new generation
+      confirm [--netns NS]                     keep a generation applied with --confirm
+      rollback [--netns NS] [--to GENERATION]  restore a generation exactly
+      status [--netns NS]                      current generation, confirmation, drift
+      history [--netns NS]                     generations and events
 
     Run 'firebreak COMMAND --help' for a command's options.
     Exit status: 0 success, 1 fmt --check found differences, 2 bad usage or invalid input,
-    3 a kernel operation failed (state restored).
+    3 a kernel operation failed (state restored), 4 refused for safety (lockout, lock held).
     """
 
   /// Runs `args` (without the program name).
@@ -54,6 +74,12 @@ public struct CLI {
     case "simulate": return runCommand(SimulateCommand.self, rest)
     case "topology": return runCommand(TopologyCommand.self, rest)
     case "verify": return runCommand(VerifyCommand.self, rest)
+    case "apply": return runCommand(ApplyCommand.self, rest)
+    case "confirm": return runCommand(ConfirmCommand.self, rest)
+    case "rollback": return runCommand(RollbackCommand.self, rest)
+    case "status": return runCommand(StatusCommand.self, rest)
+    case "history": return runCommand(HistoryCommand.self, rest)
+    case "watchdog": return runCommand(WatchdogCommand.self, rest)
     default:
       console.error("firebreak: error: unknown command '\(command)' (try 'firebreak --help')")
       return 2
