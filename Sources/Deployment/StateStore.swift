@@ -32,18 +32,35 @@ public struct StateStore: Sendable {
     AtomicFile.sweep(generationsDirectory)
   }
 
+  /// Dates as ISO 8601 with milliseconds (a confirm deadline must not move by truncation).
   static let encoder: JSONEncoder = {
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys]
-    e.dateEncodingStrategy = .iso8601
+    e.dateEncodingStrategy = .custom { date, encoder in
+      var c = encoder.singleValueContainer()
+      try c.encode(StateStore.preciseDates().string(from: date))
+    }
     return e
   }()
 
   static let decoder: JSONDecoder = {
     let d = JSONDecoder()
-    d.dateDecodingStrategy = .iso8601
+    d.dateDecodingStrategy = .custom { decoder in
+      let c = try decoder.singleValueContainer()
+      let text = try c.decode(String.self)
+      guard let date = StateStore.preciseDates().date(from: text) ?? ISO8601DateFormatter().date(from: text) else {
+        throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 date: \(text)")
+      }
+      return date
+    }
     return d
   }()
+
+  static func preciseDates() -> ISO8601DateFormatter {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f
+  }
 
   func path(ofGeneration n: Int) -> String { generationsDirectory + "/" + String(format: "%06d.json", n) }
 

@@ -25,6 +25,9 @@ public enum Watchdog {
     for fd: Int32 in 0...2 {
       posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
     }
+    // Nothing but /dev/null is inherited: a pipe the CLI's caller reads to its end must not stay
+    // open for the watchdog's lifetime.
+    closeOnExecAll()
     var pid: pid_t = 0
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
@@ -33,6 +36,16 @@ public enum Watchdog {
       throw AtomicFile.Failure(operation: "start the confirm watchdog", path: executable, errno: status)
     }
     return pid
+  }
+
+  /// Marks every descriptor above stderr close-on-exec.
+  static func closeOnExecAll() {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for name in names {
+      guard let fd = Int32(name), fd > 2 else { continue }
+      let flags = fcntl(fd, F_GETFD)
+      if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
   }
 
   /// The watchdog's life: wait for the deadline (leaving early once the apply is confirmed,

@@ -52,6 +52,9 @@ extension CLI {
     } catch let e as Arguments.UsageError {
       console.error("firebreak: error: \(e.message)")
       return 2
+    } catch StateError.noGeneration(let n) {
+      console.error("firebreak: error: there is no generation \(n) (see 'firebreak history')")
+      return 2
     } catch let e as NFTKernelError {
       console.error("firebreak: error: \(e) (the kernel was left as it was)")
       return 3
