@@ -1,3 +1,0 @@
-// Native iptables: filled in by issue #5.
-import CIPTC
-import NetfilterModel

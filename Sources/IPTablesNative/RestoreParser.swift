@@ -1,0 +1,186 @@
+import Foundation
+import NetfilterModel
+
+/// Reads `iptables-restore` text — exactly the subset `IPTablesCompiler` emits — into tables.
+///
+/// Equivalent to the reading half of `iptables-restore`: `*table`, `:CHAIN POLICY [p:b]`,
+/// `-A CHAIN …` and `COMMIT` lines; `#` lines are comments.
+struct RestoreParser {
+  var family: IPTFamily
+
+  /// One `--option ARG…` of a match or target, with the `!` before it.
+  struct Option {
+    var name: String
+    var arguments: [String]
+    var negated: Bool
+  }
+
+  /// Where an error is: the line number and its text.
+  struct Place {
+    var line: Int
+    var text: String
+
+    func error(_ reason: String) -> IPTablesNativeError {
+      .unsupported(line: line, text: text, reason: reason)
+    }
+  }
+
+  func parse(_ text: String) throws(IPTablesNativeError) -> [IPTTable] {
+    var tables: [IPTTable] = []
+    var current: IPTTable?
+    for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = raw.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r"))
+      let place = Place(line: index + 1, text: line)
+      if line.isEmpty || line.hasPrefix("#") { continue }
+      if line.hasPrefix("*") {
+        guard current == nil else { throw place.error("table opened before COMMIT") }
+        let name = String(line.dropFirst())
+        guard ["filter", "nat", "mangle", "raw", "security"].contains(name) else {
+          throw place.error("unknown table")
+        }
+        current = IPTTable(family: family, name: name, chains: [], rules: [], line: place.line)
+        continue
+      }
+      guard var table = current else { throw place.error("line outside a *table … COMMIT block") }
+      if line == "COMMIT" {
+        tables.append(table)
+        current = nil
+        continue
+      }
+      if line.hasPrefix(":") {
+        table.chains.append(try chain(line, place))
+      } else {
+        table.rules.append(try rule(tokens(line, place), place))
+      }
+      current = table
+    }
+    if let current { throw Place(line: current.line, text: "*" + current.name).error("table without COMMIT") }
+    return tables
+  }
+
+  /// `:INPUT DROP [0:0]` or `:sub - [0:0]`.
+  func chain(_ line: String, _ place: Place) throws(IPTablesNativeError) -> IPTChain {
+    let parts = line.dropFirst().split(separator: " ").map(String.init)
+    guard parts.count >= 2, parts.count <= 3 else { throw place.error("malformed chain line") }
+    switch parts[1] {
+    case "-": return IPTChain(name: parts[0], policy: nil)
+    case "ACCEPT", "DROP": return IPTChain(name: parts[0], policy: parts[1])
+    default: throw place.error("unsupported policy \(parts[1])")
+    }
+  }
+
+  /// Splits a rule line into arguments as `iptables-restore` does: whitespace separates, double
+  /// quotes group, and a backslash inside quotes takes the next character literally.
+  func tokens(_ line: String, _ place: Place) throws(IPTablesNativeError) -> [String] {
+    var result: [String] = []
+    var token = ""
+    var inToken = false
+    var quoted = false
+    var escaped = false
+    for c in line {
+      if quoted {
+        if escaped {
+          token.append(c)
+          escaped = false
+        } else if c == "\\" {
+          escaped = true
+        } else if c == "\"" {
+          quoted = false
+        } else {
+          token.append(c)
+        }
+      } else if c == "\"" {
+        quoted = true
+        inToken = true
+      } else if c == " " || c == "\t" {
+        if inToken { result.append(token) }
+        token = ""
+        inToken = false
+      } else {
+        token.append(c)
+        inToken = true
+      }
+    }
+    guard !quoted else { throw place.error("unterminated quote") }
+    if inToken { result.append(token) }
+    return result
+  }
+
+  /// `-A CHAIN [! -s A] … [-m NAME --opt …]… [-j TARGET --opt …|-g CHAIN]`.
+  func rule(_ tokens: [String], _ place: Place) throws(IPTablesNativeError) -> IPTRule {
+    guard tokens.count >= 2, tokens[0] == "-A" else { throw place.error("only -A rules are supported") }
+    var rule = IPTRule(chain: tokens[1], target: .fallThrough, line: place.line)
+    var index = 2
+    var negated = false
+    var sawTarget = false
+    func next() throws(IPTablesNativeError) -> String {
+      index += 1
+      guard index < tokens.count else { throw place.error("\(tokens[index - 1]) needs an argument") }
+      return tokens[index]
+    }
+    while index < tokens.count {
+      let token = tokens[index]
+      if token == "!" {
+        negated = true
+        index += 1
+        continue
+      }
+      guard !sawTarget else { throw place.error("unexpected \(token) after the target") }
+      switch token {
+      case "-s": rule.header.source = IPTNegatable(try prefix(try next(), place), negated: negated)
+      case "-d": rule.header.destination = IPTNegatable(try prefix(try next(), place), negated: negated)
+      case "-i": rule.header.inInterface = IPTNegatable(try interface(try next(), place), negated: negated)
+      case "-o": rule.header.outInterface = IPTNegatable(try interface(try next(), place), negated: negated)
+      case "-p":
+        let name = try next()
+        guard let number = name == "all" ? 0 : ProtocolNames.protocolNumber(name) else {
+          throw place.error("unknown protocol \(name)")
+        }
+        rule.header.proto = IPTNegatable(number, negated: negated)
+      case "-m", "-j", "-g":
+        guard !negated else { throw place.error("! before \(token)") }
+        let name = try next()
+        index += 1
+        let options = try self.options(tokens, &index, place)
+        if token == "-m" {
+          rule.matches.append(try match(name, options, place))
+        } else {
+          rule.target = try token == "-g" ? goto(name, options, place) : target(name, options, place)
+          sawTarget = true
+        }
+        continue
+      default:
+        throw place.error("unsupported option \(token)")
+      }
+      negated = false
+      index += 1
+    }
+    guard !negated else { throw place.error("dangling !") }
+    return rule
+  }
+
+  /// The `[!] --option ARG…` run that follows `-m NAME` or `-j NAME`.
+  func options(_ tokens: [String], _ index: inout Int, _ place: Place) throws(IPTablesNativeError) -> [Option] {
+    var options: [Option] = []
+    while index < tokens.count {
+      var negated = false
+      var at = index
+      if tokens[at] == "!" {
+        guard at + 1 < tokens.count, tokens[at + 1].hasPrefix("--") else { break }
+        negated = true
+        at += 1
+      }
+      guard tokens[at].hasPrefix("--") else { break }
+      let arity = tokens[at] == "--tcp-flags" ? 2 : 1
+      guard at + arity < tokens.count else { throw place.error("\(tokens[at]) needs \(arity) argument(s)") }
+      options.append(Option(name: tokens[at], arguments: Array(tokens[(at + 1)...(at + arity)]), negated: negated))
+      index = at + arity + 1
+    }
+    return options
+  }
+
+  func goto(_ chain: String, _ options: [Option], _ place: Place) throws(IPTablesNativeError) -> IPTTarget {
+    guard options.isEmpty else { throw place.error("-g takes no options") }
+    return .goto(chain)
+  }
+}
