@@ -17,7 +17,7 @@ extension RestoreParser {
             mask: try tcpFlags(option.arguments[0], place), compare: try tcpFlags(option.arguments[1], place))
           transport.flags = IPTNegatable(flags, negated: option.negated)
         default: throw unknown(option, name, place)
-      }
+        }
       }
       return name == "tcp" ? .tcp(transport) : .udp(transport)
     case "icmp", "icmp6":

@@ -98,7 +98,8 @@ extension RestoreParser {
   }
 
   /// `22`, `1024:65535`, `:100`, `1024:`; with `dash`, NAT's `1000-2000`.
-  func portRange(_ text: String, _ place: Place, dash: Bool = false) throws(IPTablesNativeError) -> ClosedRange<UInt16> {
+  func portRange(_ text: String, _ place: Place, dash: Bool = false) throws(IPTablesNativeError) -> ClosedRange<UInt16>
+  {
     let parts = text.split(separator: dash ? "-" : ":", omittingEmptySubsequences: false)
     guard parts.count <= 2, let first = parts[0].isEmpty ? 0 : UInt16(parts[0]) else {
       throw place.error("bad port \(text)")
@@ -118,7 +119,9 @@ extension RestoreParser {
       if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
         addresses = String(text[text.index(after: text.startIndex)..<close])
         let rest = text[text.index(after: close)...]
-        if rest.hasPrefix(":") { ports = String(rest.dropFirst()) } else if !rest.isEmpty {
+        if rest.hasPrefix(":") {
+          ports = String(rest.dropFirst())
+        } else if !rest.isEmpty {
           throw place.error("bad NAT range \(text)")
         }
       }

@@ -1,0 +1,222 @@
+import Foundation
+import IPTablesBackend
+import IPTablesNative
+import NetfilterModel
+import Testing
+import Topology
+
+/// Native iptables (libiptc) against iptables-legacy-restore, each in its own scratch namespace,
+/// with `iptables-legacy-save` as the independent oracle.
+@Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
+struct NativeIPTablesTests {
+  /// Every firewall the iptables backend compiles, with its compiled output.
+  static let compiled: [(String, IPTablesOutput)] = Repo.allPolicies.flatMap { path in
+    ((try? RoundTripKernelTests.firewalls(path)) ?? []).compactMap { fw in
+      (try? IPTablesCompiler().compile(fw.ruleset)).map { ("\(path) firewall \(fw.namespace)", $0) }
+    }
+  }
+
+  static func output(_ policy: String) throws -> IPTablesOutput {
+    let path = Repo.root + "/" + policy
+    let fw = try #require(try RoundTripKernelTests.firewalls(path).first)
+    return try IPTablesCompiler().compile(fw.ruleset)
+  }
+
+  /// Both families' `*-legacy-save` output, counters and comment lines normalised.
+  static func listing(_ ns: ScratchNamespace) throws -> [String: [String]] {
+    var tables: [String: [String]] = [:]
+    for (family, tool) in [("ip", "iptables-legacy-save"), ("ip6", "ip6tables-legacy-save")] {
+      for (name, lines) in Listing.iptables(try ns.check(["/usr/sbin/" + tool])) { tables["\(family) \(name)"] = lines }
+    }
+    return tables
+  }
+
+  static func native<T>(_ ns: ScratchNamespace, _ body: @escaping () throws -> T) throws -> T {
+    try NetworkNamespace.run(in: ns.name, body)
+  }
+
+  @Test(arguments: compiled.map(\.0))
+  func nativeApplyListsLikeLegacyRestore(_ label: String) throws {
+    let output = try #require(Self.compiled.first { $0.0 == label }?.1)
+    let native = try ScratchNamespace("ipt")
+    defer { native.remove() }
+    let tool = try ScratchNamespace("ipt")
+    defer { tool.remove() }
+
+    // Twice: a second apply replaces the tables, it does not add to them.
+    try Self.native(native) { try IPTablesNative().apply(output) }
+    try Self.native(native) { try IPTablesNative().apply(output) }
+    if let text = output.ipv4 { try tool.check(["/usr/sbin/iptables-legacy-restore"], input: text) }
+    if let text = output.ipv6 { try tool.check(["/usr/sbin/ip6tables-legacy-restore"], input: text) }
+
+    #expect(try Self.listing(native) == Self.listing(tool), "\(label)")
+    // Stronger than the listing: the kernel holds the same entry bytes, revision for revision.
+    let mine = try Self.native(native) { try IPTablesNative().snapshot() }
+    let theirs = try Self.native(tool) { try IPTablesNative().snapshot() }
+    #expect(mine.equalsIgnoringCounters(theirs), "\(label): \(Self.differences(mine, theirs))")
+  }
+
+  /// Where two snapshots differ, rule by rule: `ip filter INPUT #1 @120: 0 vs 5`.
+  static func differences(_ a: IPTSnapshot, _ b: IPTSnapshot) -> [String] {
+    var out: [String] = []
+    for (ta, tb) in zip(a.tables, b.tables) {
+      for (ca, cb) in zip(ta.chains, tb.chains) {
+        if ca.policy != cb.policy || ca.name != cb.name { out.append("\(ta.id) \(ca.name) vs \(cb.name)") }
+        for (i, (ra, rb)) in zip(ca.rules, cb.rules).enumerated() {
+          let offsets = zip(ra.entry, rb.entry).enumerated().filter { $0.1.0 != $0.1.1 }.prefix(4)
+          for (at, (x, y)) in offsets { out.append("\(ta.id) \(ca.name) #\(i + 1) @\(at): \(x) vs \(y)") }
+          if ra.entry.count != rb.entry.count { out.append("\(ta.id) \(ca.name) #\(i + 1) size") }
+        }
+      }
+    }
+    return out
+  }
+
+  @Test func tablesThePolicyDoesNotUseSurvive() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try ns.check(["/usr/sbin/iptables-legacy", "-t", "raw", "-A", "PREROUTING", "-s", "9.9.9.9", "-j", "DROP"])
+    try ns.check(["/usr/sbin/iptables-legacy", "-t", "nat", "-N", "foreign"])
+    let before = try Self.listing(ns)
+    let output = try Self.output("Tests/BackendTests/Golden/basic.policy")
+    try Self.native(ns) { try IPTablesNative().apply(output) }
+    let after = try Self.listing(ns)
+    #expect(after["ip raw"] == before["ip raw"])
+    #expect(after["ip nat"] == before["ip nat"])
+    #expect(after["ip filter"]?.contains { $0.contains("-A FORWARD -s 11.11.11.0/24") } == true)
+    #expect(after["ip6 filter"] == nil, "IPv6 tables the policy does not use are not even loaded")
+  }
+
+  @Test func snapshotApplyRestoreIsExact() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    let features = try Self.output("Tests/BackendTests/Golden/iptables-features.policy")
+    let ip6 = try Self.output("Tests/BackendTests/Golden/ip6.policy")
+    let first = IPTablesOutput(ipv4: features.ipv4, ipv6: ip6.ipv6)
+    try Self.native(ns) { try IPTablesNative().apply(first) }
+    let saved = try Self.native(ns) { try IPTablesNative().snapshot() }
+    let before = try Self.listing(ns)
+
+    let nat = try Self.output("Tests/BackendTests/Golden/nat.policy")
+    let inet = try Self.output("Tests/BackendTests/Golden/inet.policy")
+    try Self.native(ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: nat.ipv4, ipv6: inet.ipv6)) }
+    #expect(try Self.listing(ns) != before)
+
+    try Self.native(ns) { try IPTablesNative().restore(saved) }
+    #expect(try Self.listing(ns) == before)
+    let again = try Self.native(ns) { try IPTablesNative().snapshot() }
+    #expect(again.equalsIgnoringCounters(saved))
+    // The snapshot survives a trip through JSON (Deployment stores it).
+    let decoded = try JSONDecoder().decode(IPTSnapshot.self, from: JSONEncoder().encode(saved))
+    #expect(decoded == saved)
+  }
+
+  @Test func aCommitTheKernelRefusesChangesNothing() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try Self.native(ns) { try IPTablesNative().apply(try Self.output("Rules/lab.policy")) }
+    let before = try Self.listing(ns)
+
+    // REJECT --reject-with tcp-reset without -p tcp: the kernel's REJECT check says EINVAL.
+    let refused = """
+      *filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      -A INPUT -j REJECT --reject-with tcp-reset
+      COMMIT
+
+      """
+    let error = try Self.expectError(in: ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: refused, ipv6: nil)) }
+    #expect(error == .kernel(operation: "commit table", object: "ip filter", errno: EINVAL, message: error.message))
+    #expect(error.description.hasPrefix("cannot commit table ip filter: "))
+    #expect(error.description.hasSuffix("(EINVAL)"))
+    #expect(try Self.listing(ns) == before)
+  }
+
+  @Test func aLaterTableFailingPutsTheEarlierTablesBack() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try Self.native(ns) { try IPTablesNative().apply(try Self.output("Rules/lab.policy")) }
+    let before = try Self.listing(ns)
+    // filter commits first and succeeds; nat then fails (REJECT is a filter-table target).
+    let text = """
+      *filter
+      :INPUT DROP [0:0]
+      :FORWARD ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      -A INPUT -s 10.0.0.0/8 -j ACCEPT
+      COMMIT
+      *nat
+      :PREROUTING ACCEPT [0:0]
+      :INPUT ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :POSTROUTING ACCEPT [0:0]
+      -A PREROUTING -j REJECT --reject-with icmp-port-unreachable
+      COMMIT
+
+      """
+    let error = try Self.expectError(in: ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: text, ipv6: nil)) }
+    #expect(error.description.hasPrefix("cannot commit table ip nat: "), "\(error)")
+    var after = try Self.listing(ns)
+    // The nat table was loaded by the attempt (x_tables cannot unload it) but is empty.
+    #expect(after.removeValue(forKey: "ip nat")?.contains { $0.hasPrefix("-A") } == false)
+    #expect(after == before)
+  }
+
+  @Test func badInputIsRefusedBeforeTheKernelAndNamesTheLine() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try Self.native(ns) { try IPTablesNative().apply(try Self.output("Rules/lab.policy")) }
+    let before = try Self.listing(ns)
+
+    let jump = IPTRuleset(tables: [
+      IPTTable(
+        family: .ipv4, name: "filter",
+        chains: ["INPUT", "FORWARD", "OUTPUT"].map { IPTChain(name: $0, policy: "ACCEPT") },
+        rules: [IPTRule(chain: "INPUT", target: .jump("nowhere"), line: 7)])
+    ])
+    let jumpError = try Self.expectError(in: ns) { try IPTablesNative().apply(jump) }
+    #expect(
+      jumpError
+        == .invalidRule(
+          table: "ip filter", chain: "INPUT", line: 7,
+          reason: "jump to 'nowhere', which is not a user chain of the table"))
+
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m owner --uid-owner 0 -j ACCEPT\nCOMMIT\n"
+    let parseError = try Self.expectError(in: ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: text, ipv6: nil)) }
+    #expect(parseError.description == "line 3: unsupported match -m owner: -A INPUT -m owner --uid-owner 0 -j ACCEPT")
+    #expect(try Self.listing(ns) == before)
+  }
+
+  @Test func writersWaitForTheXtablesLock() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    let output = try Self.output("Rules/lab.policy")
+    let lock = try XTablesLock(timeout: 5)
+    let error = try Self.expectError(in: ns) { try IPTablesNative(locking: .acquire(timeout: 0.2)).apply(output) }
+    #expect(error == .lockTimeout(path: XTablesLock.defaultPath, seconds: 0.2))
+    // A caller that holds the lock says so and goes ahead.
+    try Self.native(ns) { try IPTablesNative(locking: .heldByCaller).apply(output) }
+    lock.unlock()
+    #expect(try Self.listing(ns)["ip filter"]?.contains(":FORWARD DROP [0:0]") == true)
+  }
+
+  /// Runs `body` in the namespace and returns the error it must throw.
+  static func expectError(in ns: ScratchNamespace, _ body: @escaping () throws -> Void) throws -> IPTablesNativeError {
+    do {
+      try native(ns, body)
+    } catch let error as IPTablesNativeError {
+      return error
+    }
+    throw TestFailure("expected an IPTablesNativeError")
+  }
+}
+
+extension IPTablesNativeError {
+  /// The errno text of a kernel error.
+  var message: String {
+    if case .kernel(_, _, _, let message) = self { return message }
+    return ""
+  }
+}
