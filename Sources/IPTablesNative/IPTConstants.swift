@@ -49,3 +49,30 @@ enum IPTConstants {
     "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS", "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG",
   ]
 }
+
+extension IPTConstants {
+  /// `--ctstate` names in the order libxt_conntrack prints them.
+  static let ctStateOrder: [(String, UInt32)] = [
+    "INVALID", "NEW", "RELATED", "ESTABLISHED", "UNTRACKED", "SNAT", "DNAT",
+  ]
+  .map { ($0, ctStates[$0]!) }
+
+  /// The name libipt_REJECT prints for each value.
+  static let rejectIPv4Names: [UInt32: String] = [
+    IPT_ICMP_NET_UNREACHABLE.rawValue: "icmp-net-unreachable",
+    IPT_ICMP_HOST_UNREACHABLE.rawValue: "icmp-host-unreachable",
+    IPT_ICMP_PROT_UNREACHABLE.rawValue: "icmp-proto-unreachable",
+    IPT_ICMP_PORT_UNREACHABLE.rawValue: "icmp-port-unreachable",
+    IPT_ICMP_NET_PROHIBITED.rawValue: "icmp-net-prohibited",
+    IPT_ICMP_HOST_PROHIBITED.rawValue: "icmp-host-prohibited", IPT_TCP_RESET.rawValue: "tcp-reset",
+    IPT_ICMP_ADMIN_PROHIBITED.rawValue: "icmp-admin-prohibited",
+  ]
+
+  /// The name libip6t_REJECT prints for each value.
+  static let rejectIPv6Names: [UInt32: String] = [
+    IP6T_ICMP6_NO_ROUTE.rawValue: "icmp6-no-route", IP6T_ICMP6_ADM_PROHIBITED.rawValue: "icmp6-adm-prohibited",
+    IP6T_ICMP6_NOT_NEIGHBOUR.rawValue: "icmp6-not-neighbor", IP6T_ICMP6_ADDR_UNREACH.rawValue: "icmp6-addr-unreachable",
+    IP6T_ICMP6_PORT_UNREACH.rawValue: "icmp6-port-unreachable", IP6T_TCP_RESET.rawValue: "tcp-reset",
+    IP6T_ICMP6_POLICY_FAIL.rawValue: "icmp6-policy-fail", IP6T_ICMP6_REJECT_ROUTE.rawValue: "icmp6-reject-route",
+  ]
+}

@@ -54,6 +54,11 @@ struct NativeIPTablesTests {
     let mine = try Self.native(native) { try IPTablesNative().snapshot() }
     let theirs = try Self.native(tool) { try IPTablesNative().snapshot() }
     #expect(mine.equalsIgnoringCounters(theirs), "\(label): \(Self.differences(mine, theirs))")
+    // The snapshot's own text lists like the tools.
+    #expect(
+      Listing.iptables(mine.listing(.ipv4)) == Listing.iptables(try tool.check(["/usr/sbin/iptables-legacy-save"])))
+    #expect(
+      Listing.iptables(mine.listing(.ipv6)) == Listing.iptables(try tool.check(["/usr/sbin/ip6tables-legacy-save"])))
   }
 
   /// Where two snapshots differ, rule by rule: `ip filter INPUT #1 @120: 0 vs 5`.
