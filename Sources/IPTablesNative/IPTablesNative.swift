@@ -81,14 +81,17 @@ public struct IPTablesNative: Sendable {
 
   /// Replaces the tables one commit each; if one fails, puts back those already committed.
   func replace(_ tables: [PreparedTable]) throws(IPTablesNativeError) {
-    var before: [IPTSnapshot.Table] = []
-    for table in tables { before.append(try TableSession(table.contents.id).read()) }
+    var committed: [IPTSnapshot.Table] = []
     for (index, table) in tables.enumerated() {
       do {
-        try TableSession(table.contents.id).replace(with: table.contents, where: table.place)
+        let session = try TableSession(table.contents.id)
+        // Only a table followed by another can need putting back; read it from the same handle.
+        let before = index < tables.count - 1 ? session.read() : nil
+        try session.replace(with: table.contents, where: table.place)
+        if let before { committed.append(before) }
       } catch {
         do {
-          for earlier in before.prefix(index) {
+          for earlier in committed {
             try TableSession(earlier.id).replace(with: earlier, where: { _, _ in "earlier contents" })
           }
         } catch let rollback {

@@ -27,36 +27,38 @@ struct RestoreParser {
 
   func parse(_ text: String) throws(IPTablesNativeError) -> [IPTTable] {
     var tables: [IPTTable] = []
+    // The open table, mutated in place: copying it per line would make parsing quadratic.
     var current: IPTTable?
     for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let line = raw.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r"))
+      let line = raw.trimmingCharacters(in: RestoreParser.blanks)
       let place = Place(line: index + 1, text: line)
       if line.isEmpty || line.hasPrefix("#") { continue }
       if line.hasPrefix("*") {
         guard current == nil else { throw place.error("table opened before COMMIT") }
         let name = String(line.dropFirst())
-        guard ["filter", "nat", "mangle", "raw", "security"].contains(name) else {
-          throw place.error("unknown table")
-        }
+        guard IPTTableID.names.contains(name) else { throw place.error("unknown table") }
         current = IPTTable(family: family, name: name, chains: [], rules: [], line: place.line)
         continue
       }
-      guard var table = current else { throw place.error("line outside a *table … COMMIT block") }
+      guard current != nil else { throw place.error("line outside a *table … COMMIT block") }
       if line == "COMMIT" {
-        tables.append(table)
+        tables.append(current!)
         current = nil
-        continue
-      }
-      if line.hasPrefix(":") {
-        table.chains.append(try chain(line, place))
+      } else if line.hasPrefix(":") {
+        current!.chains.append(try chain(line, place))
       } else {
-        table.rules.append(try rule(tokens(line, place), place))
+        current!.rules.append(try rule(tokens(line, place), place))
       }
-      current = table
     }
     if let current { throw Place(line: current.line, text: "*" + current.name).error("table without COMMIT") }
     return tables
   }
+
+  static let blanks = CharacterSet(charactersIn: " \t\r")
+
+  /// `-p` operands: names from /etc/protocols (as iptables-save prints them), `icmpv6`, `all`.
+  static let protocolNumbers: [String: UInt8] = Dictionary(
+    ProtocolNames.ipProtocols + [("icmpv6", 58), ("all", 0)], uniquingKeysWith: { first, _ in first })
 
   /// `:INPUT DROP [0:0]` or `:sub - [0:0]`.
   func chain(_ line: String, _ place: Place) throws(IPTablesNativeError) -> IPTChain {
@@ -133,7 +135,7 @@ struct RestoreParser {
       case "-o": rule.header.outInterface = IPTNegatable(try interface(try next(), place), negated: negated)
       case "-p":
         let name = try next()
-        guard let number = name == "all" ? 0 : ProtocolNames.protocolNumber(name) else {
+        guard let number = RestoreParser.protocolNumbers[name] ?? UInt8(name) else {
           throw place.error("unknown protocol \(name)")
         }
         rule.header.proto = IPTNegatable(number, negated: negated)
