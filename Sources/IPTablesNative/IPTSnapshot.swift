@@ -120,3 +120,24 @@ public struct IPTSnapshot: Codable, Sendable, Equatable {
   /// The table with this id.
   public func table(_ id: IPTTableID) -> Table? { tables.first { $0.id == id } }
 }
+
+extension IPTSnapshot {
+  /// The snapshot the kernel will hold once `ruleset` is applied (counters zero), without
+  /// touching the kernel: compare it with a live snapshot to see drift.
+  ///
+  /// Chains are in libiptc's order (builtin chains as declared, user chains by name), and the
+  /// entries are byte for byte what the kernel lists back.
+  public init(_ ruleset: IPTRuleset) throws(IPTablesNativeError) {
+    var tables: [Table] = []
+    for table in ruleset.tables {
+      var contents = try PreparedTable(table).contents
+      let builtin = contents.chains.filter { $0.policy != nil }
+      let user = contents.chains.filter { $0.policy == nil }.sorted {
+        Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8))
+      }
+      contents.chains = builtin + user
+      tables.append(contents)
+    }
+    self.init(tables: tables)
+  }
+}

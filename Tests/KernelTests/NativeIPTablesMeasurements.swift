@@ -8,7 +8,9 @@ import Topology
 /// Run with `FIREBREAK_MEASURE=1 swift test --filter NativeIPTablesMeasurements`.
 @Suite(
   .serialized,
-  .enabled(if: ProcessInfo.processInfo.environment["FIREBREAK_MEASURE"] == "1" && Kernel.available, "set FIREBREAK_MEASURE=1 (root)"))
+  .enabled(
+    if: ProcessInfo.processInfo.environment["FIREBREAK_MEASURE"] == "1" && Kernel.available,
+    "set FIREBREAK_MEASURE=1 (root)"))
 struct NativeIPTablesMeasurements {
   /// A filter table with `count` rules of the kind the compiler emits.
   static func rules(_ count: Int) -> String {
@@ -48,13 +50,17 @@ struct NativeIPTablesMeasurements {
     let runs = count >= 50000 ? 3 : 5
 
     let parse = try Self.median(runs) { _ = try IPTRuleset(output) }
-    let apply = try Self.median(runs) { try NetworkNamespace.run(in: native.name) { try IPTablesNative().apply(output) } }
+    let apply = try Self.median(runs) {
+      try NetworkNamespace.run(in: native.name) { try IPTablesNative().apply(output) }
+    }
     let applyParsed = try Self.median(runs) {
       try NetworkNamespace.run(in: native.name) { try IPTablesNative().apply(ruleset) }
     }
     let restore = try Self.median(runs) { try tool.check(["/usr/sbin/iptables-legacy-restore"], input: text) }
     let snapshot = try NetworkNamespace.run(in: native.name) { try IPTablesNative().snapshot() }
-    let snap = try Self.median(runs) { _ = try NetworkNamespace.run(in: native.name) { try IPTablesNative().snapshot() } }
+    let snap = try Self.median(runs) {
+      _ = try NetworkNamespace.run(in: native.name) { try IPTablesNative().snapshot() }
+    }
     let rollback = try Self.median(runs) {
       try NetworkNamespace.run(in: native.name) { try IPTablesNative().restore(snapshot) }
     }

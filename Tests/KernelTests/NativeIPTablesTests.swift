@@ -50,6 +50,10 @@ struct NativeIPTablesTests {
     if let text = output.ipv6 { try tool.check(["/usr/sbin/ip6tables-legacy-restore"], input: text) }
 
     #expect(try Self.listing(native) == Self.listing(tool), "\(label)")
+    // Drift detection needs no decoding: the live tables equal what the ruleset says, byte for byte.
+    let expected = try IPTSnapshot(IPTRuleset(output))
+    let live = try Self.native(native) { try IPTablesNative().snapshot(tables: expected.tables.map(\.id)) }
+    #expect(live.equalsIgnoringCounters(expected), "\(label): \(Self.differences(live, expected))")
     // Stronger than the listing: the kernel holds the same entry bytes, revision for revision.
     let mine = try Self.native(native) { try IPTablesNative().snapshot() }
     let theirs = try Self.native(tool) { try IPTablesNative().snapshot() }
