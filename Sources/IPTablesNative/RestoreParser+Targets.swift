@@ -63,11 +63,12 @@ extension RestoreParser {
 
   /// `-s`/`-d` operand: `10.0.0.0/8`, `2001:db8::/32`, or a bare address.
   func prefix(_ text: String, _ place: Place) throws(IPTablesNativeError) -> IPTPrefix {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    let bytes = try address(String(parts[0]), place)
-    guard parts.count <= 2 else { throw place.error("bad prefix \(text)") }
-    guard parts.count == 2 else { return IPTPrefix(address: bytes, length: bytes.count * 8) }
-    guard let length = Int(parts[1]), length >= 0, length <= bytes.count * 8 else {
+    guard let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")) else {
+      let bytes = try address(text, place)
+      return IPTPrefix(address: bytes, length: bytes.count * 8)
+    }
+    let bytes = try address(String(text[..<slash]), place)
+    guard let length = Int(text[text.index(after: slash)...]), length >= 0, length <= bytes.count * 8 else {
       throw place.error("bad prefix length in \(text)")
     }
     return IPTPrefix(address: bytes, length: length)

@@ -29,9 +29,7 @@ struct RestoreParser {
     var tables: [IPTTable] = []
     // The open table, mutated in place: copying it per line would make parsing quadratic.
     var current: IPTTable?
-    // Bytes, not Characters: grapheme breaking dominated the time of large rulesets.
-    for (index, raw) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-      let line = RestoreParser.trimmed(raw)
+    for (index, line) in RestoreParser.lines(text).enumerated() {
       let place = Place(line: index + 1, text: line)
       if line.isEmpty || line.hasPrefix("#") { continue }
       if line.hasPrefix("*") {
@@ -55,12 +53,25 @@ struct RestoreParser {
     return tables
   }
 
-  /// A line without leading and trailing blanks (space, tab, CR).
-  static func trimmed(_ bytes: Substring.UTF8View) -> String {
-    func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
-    guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) })
-    else { return "" }
-    return String(Substring(bytes[first...last]))
+  /// The lines of a text without leading and trailing blanks (space, tab, CR). Bytes, not
+  /// Characters: grapheme breaking dominated the time of large rulesets.
+  static func lines(_ text: String) -> [String] {
+    var text = text
+    return text.withUTF8 { bytes in
+      var lines: [String] = []
+      var start = 0
+      func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+      while start <= bytes.count {
+        var end = start
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        var (first, last) = (start, end)
+        while first < last && blank(bytes[first]) { first += 1 }
+        while last > first && blank(bytes[last - 1]) { last -= 1 }
+        lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<last]), as: UTF8.self))
+        start = end + 1
+      }
+      return lines
+    }
   }
 
   /// `-p` operands: names from /etc/protocols (as iptables-save prints them), `icmpv6`, `all`.
@@ -81,38 +92,56 @@ struct RestoreParser {
   /// Splits a rule line into arguments as `iptables-restore` does: whitespace separates, double
   /// quotes group, and a backslash inside quotes takes the next character literally.
   func tokens(_ line: String, _ place: Place) throws(IPTablesNativeError) -> [String] {
-    var result: [String] = []
-    var token: [UInt8] = []
-    var inToken = false
-    var quoted = false
-    var escaped = false
-    for c in line.utf8 {
-      if quoted {
-        if escaped {
-          token.append(c)
-          escaped = false
-        } else if c == UInt8(ascii: "\\") {
-          escaped = true
-        } else if c == UInt8(ascii: "\"") {
-          quoted = false
-        } else {
-          token.append(c)
+    var line = line
+    var unterminated = false
+    let tokens = line.withUTF8 { bytes -> [String] in
+      var result: [String] = []
+      var i = 0
+      while i < bytes.count {
+        if bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") {
+          i += 1
+          continue
         }
-      } else if c == UInt8(ascii: "\"") {
-        quoted = true
-        inToken = true
-      } else if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") {
-        if inToken { result.append(String(decoding: token, as: UTF8.self)) }
-        token.removeAll(keepingCapacity: true)
-        inToken = false
-      } else {
-        token.append(c)
-        inToken = true
+        // A plain token is a slice; only quotes and escapes need a copy.
+        let start = i
+        while i < bytes.count && bytes[i] != UInt8(ascii: " ") && bytes[i] != UInt8(ascii: "\t")
+          && bytes[i] != UInt8(ascii: "\"")
+        {
+          i += 1
+        }
+        if i == bytes.count || bytes[i] != UInt8(ascii: "\"") {
+          result.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
+          continue
+        }
+        var token = Array(bytes[start..<i])
+        var quoted = false
+        while i < bytes.count {
+          let c = bytes[i]
+          if quoted {
+            if c == UInt8(ascii: "\\") && i + 1 < bytes.count {
+              i += 1
+              token.append(bytes[i])
+            } else if c == UInt8(ascii: "\"") {
+              quoted = false
+            } else {
+              token.append(c)
+            }
+          } else if c == UInt8(ascii: "\"") {
+            quoted = true
+          } else if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") {
+            break
+          } else {
+            token.append(c)
+          }
+          i += 1
+        }
+        unterminated = unterminated || quoted
+        result.append(String(decoding: token, as: UTF8.self))
       }
+      return result
     }
-    guard !quoted else { throw place.error("unterminated quote") }
-    if inToken { result.append(String(decoding: token, as: UTF8.self)) }
-    return result
+    guard !unterminated else { throw place.error("unterminated quote") }
+    return tokens
   }
 
   /// `-A CHAIN [! -s A] … [-m NAME --opt …]… [-j TARGET --opt …|-g CHAIN]`.
