@@ -5,54 +5,46 @@ extension EntryEncoder {
   ///
   /// Verdicts, jumps and gotos are standard targets named by their label (`ACCEPT`, a chain
   /// name, `""` for none): libiptc turns the label into the kernel verdict or offset.
-  func target(_ target: IPTTarget) -> [UInt8] {
+  func target(_ target: IPTTarget, into writer: inout EntryWriter) {
     switch target {
-    case .fallThrough: return standard("")
-    case .accept: return standard("ACCEPT")
-    case .drop: return standard("DROP")
-    case .return: return standard("RETURN")
-    case .jump(let chain), .goto(let chain): return standard(chain)
+    case .fallThrough: writer.standard("")
+    case .accept: writer.standard("ACCEPT")
+    case .drop: writer.standard("DROP")
+    case .return: writer.standard("RETURN")
+    case .jump(let chain), .goto(let chain): writer.standard(chain)
     case .reject(let with):
       // ipt_reject_info and ip6t_reject_info are both one 32-bit `with`.
-      return Bytes.record(name: "REJECT", revision: 0, payload: Bytes.of(with))
+      writer.record(name: "REJECT", revision: 0, UInt32.self) { $0 = with }
     case .log(let prefix, let level):
-      let bytes = Bytes.make(ipt_log_info.self) { info in
+      writer.record(name: "LOG", revision: 0, ipt_log_info.self) { info in
         info.level = level
         Bytes.fill(&info.prefix, string: prefix)
       }
-      return Bytes.record(name: "LOG", revision: 0, payload: bytes)
     case .mark(let mark):
-      let bytes = Bytes.make(xt_mark_tginfo2.self) { info in
+      writer.record(name: "MARK", revision: 2, xt_mark_tginfo2.self) { info in
         info.mark = mark.value
         info.mask = mark.mask
       }
-      return Bytes.record(name: "MARK", revision: 2, payload: bytes)
     case .dnat(let range):
-      let bytes = Bytes.make(nf_nat_range2.self) { info in
+      writer.record(name: "DNAT", revision: 2, nf_nat_range2.self) { info in
         (info.flags, info.min_addr, info.max_addr, info.min_proto, info.max_proto) = natFields(range)
       }
-      return Bytes.record(name: "DNAT", revision: 2, payload: bytes)
     case .snat(let range):
-      return nat("SNAT", range, revision: 1)
+      nat("SNAT", range, revision: 1, into: &writer)
     case .masquerade(let ports):
-      return nat("MASQUERADE", IPTNATRange(addresses: nil, ports: ports), revision: 0)
+      nat("MASQUERADE", IPTNATRange(addresses: nil, ports: ports), revision: 0, into: &writer)
     case .redirect(let ports):
-      return nat("REDIRECT", IPTNATRange(addresses: nil, ports: ports), revision: 0)
+      nat("REDIRECT", IPTNATRange(addresses: nil, ports: ports), revision: 0, into: &writer)
     }
-  }
-
-  /// `struct xt_standard_target`: a label, resolved by libiptc.
-  func standard(_ label: String) -> [UInt8] {
-    Bytes.record(name: label, revision: 0, payload: Bytes.of(Int32(0)))
   }
 
   /// An IPv4 target of the compat era (`nf_nat_ipv4_multi_range_compat`, revision 0) or its IPv6
   /// twin (`nf_nat_range`, the given revision).
-  func nat(_ name: String, _ range: IPTNATRange, revision: UInt8) -> [UInt8] {
+  func nat(_ name: String, _ range: IPTNATRange, revision: UInt8, into writer: inout EntryWriter) {
     let (flags, minAddress, maxAddress, minProto, maxProto) = natFields(range)
     switch family {
     case .ipv4:
-      let bytes = Bytes.make(nf_nat_ipv4_multi_range_compat.self) { info in
+      writer.record(name: name, revision: 0, nf_nat_ipv4_multi_range_compat.self) { info in
         info.rangesize = 1
         info.range.flags = flags
         info.range.min_ip = minAddress.ip
@@ -60,13 +52,11 @@ extension EntryEncoder {
         info.range.min = minProto
         info.range.max = maxProto
       }
-      return Bytes.record(name: name, revision: 0, payload: bytes)
     case .ipv6:
-      let bytes = Bytes.make(nf_nat_range.self) { info in
+      writer.record(name: name, revision: revision, nf_nat_range.self) { info in
         (info.flags, info.min_addr, info.max_addr, info.min_proto, info.max_proto) =
           (flags, minAddress, maxAddress, minProto, maxProto)
       }
-      return Bytes.record(name: name, revision: revision, payload: bytes)
     }
   }
 

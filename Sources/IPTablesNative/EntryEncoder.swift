@@ -9,25 +9,29 @@ struct EntryEncoder {
   var family: IPTFamily
 
   func entry(_ rule: IPTRule) -> [UInt8] {
-    let matches = rule.matches.flatMap { match($0) }
-    let target = self.target(rule.target)
+    var writer = EntryWriter(capacity: 512)
     let goto = rule.target.isGoto
     switch family {
-    case .ipv4:
-      let bytes = Bytes.make(ipt_entry.self) { entry in
-        fillIPv4(&entry.ip, rule.header, goto: goto)
-        entry.target_offset = UInt16(MemoryLayout<ipt_entry>.size + matches.count)
-        entry.next_offset = entry.target_offset + UInt16(target.count)
-      }
-      return bytes + matches + target
-    case .ipv6:
-      let bytes = Bytes.make(ip6t_entry.self) { entry in
-        fillIPv6(&entry.ipv6, rule.header, goto: goto)
-        entry.target_offset = UInt16(MemoryLayout<ip6t_entry>.size + matches.count)
-        entry.next_offset = entry.target_offset + UInt16(target.count)
-      }
-      return bytes + matches + target
+    case .ipv4: writer.append(ipt_entry.self) { fillIPv4(&$0.ip, rule.header, goto: goto) }
+    case .ipv6: writer.append(ip6t_entry.self) { fillIPv6(&$0.ipv6, rule.header, goto: goto) }
     }
+    for match in rule.matches { self.match(match, into: &writer) }
+    let targetOffset = UInt16(writer.bytes.count)
+    target(rule.target, into: &writer)
+    let nextOffset = UInt16(writer.bytes.count)
+    switch family {
+    case .ipv4:
+      writer.update(ipt_entry.self, at: 0) {
+        $0.target_offset = targetOffset
+        $0.next_offset = nextOffset
+      }
+    case .ipv6:
+      writer.update(ip6t_entry.self, at: 0) {
+        $0.target_offset = targetOffset
+        $0.next_offset = nextOffset
+      }
+    }
+    return writer.bytes
   }
 
   /// `struct ipt_ip`: addresses with masks, interfaces with masks, protocol, `IPT_INV_*` flags.

@@ -9,12 +9,12 @@ extension RestoreParser {
       for option in options {
         switch (option.name, name) {
         case ("--sport", _), ("--source-port", _):
-          transport.sourcePorts = IPTNegatable(try portRange(option.arguments[0], place), negated: option.negated)
+          transport.sourcePorts = IPTNegatable(try portRange(option.argument, place), negated: option.negated)
         case ("--dport", _), ("--destination-port", _):
-          transport.destinationPorts = IPTNegatable(try portRange(option.arguments[0], place), negated: option.negated)
+          transport.destinationPorts = IPTNegatable(try portRange(option.argument, place), negated: option.negated)
         case ("--tcp-flags", "tcp"):
           let flags = IPTTCPFlags(
-            mask: try tcpFlags(option.arguments[0], place), compare: try tcpFlags(option.arguments[1], place))
+            mask: try tcpFlags(option.argument, place), compare: try tcpFlags((option.second ?? ""), place))
           transport.flags = IPTNegatable(flags, negated: option.negated)
         default: throw unknown(option, name, place)
         }
@@ -24,12 +24,12 @@ extension RestoreParser {
       let optionName = name == "icmp" ? "--icmp-type" : "--icmpv6-type"
       guard (name == "icmp") == (family == .ipv4) else { throw place.error("-m \(name) in \(family.rawValue) rules") }
       let option = try single(options, optionName, name, place)
-      return .icmp(IPTNegatable(try icmpType(option.arguments[0], place), negated: option.negated))
+      return .icmp(IPTNegatable(try icmpType(option.argument, place), negated: option.negated))
     case "multiport":
       let option = try single(options, nil, name, place)
       guard option.name == "--sports" || option.name == "--dports" else { throw unknown(option, name, place) }
       var ports: [ClosedRange<UInt16>] = []
-      for item in option.arguments[0].split(separator: ",") { ports.append(try portRange(String(item), place)) }
+      for item in option.argument.split(separator: ",") { ports.append(try portRange(String(item), place)) }
       guard ports.reduce(0, { $0 + ($1.count == 1 ? 1 : 2) }) <= 15 else {
         throw place.error("multiport takes at most 15 ports")
       }
@@ -37,7 +37,7 @@ extension RestoreParser {
     case "conntrack":
       let option = try single(options, "--ctstate", name, place)
       var bits: UInt32 = 0
-      for state in option.arguments[0].split(separator: ",") {
+      for state in option.argument.split(separator: ",") {
         guard let bit = IPTConstants.ctStates[String(state)] else { throw place.error("unknown ctstate \(state)") }
         bits |= bit
       }
@@ -46,7 +46,7 @@ extension RestoreParser {
       var source: IPTNegatable<IPTAddressRange>?
       var destination: IPTNegatable<IPTAddressRange>?
       for option in options {
-        let range = IPTNegatable(try addressRange(option.arguments[0], place), negated: option.negated)
+        let range = IPTNegatable(try addressRange(option.argument, place), negated: option.negated)
         switch option.name {
         case "--src-range": source = range
         case "--dst-range": destination = range
@@ -56,25 +56,25 @@ extension RestoreParser {
       return .iprange(source: source, destination: destination)
     case "mac":
       let option = try single(options, "--mac-source", name, place)
-      let bytes = option.arguments[0].split(separator: ":").compactMap { UInt8($0, radix: 16) }
-      guard bytes.count == 6 else { throw place.error("bad MAC address \(option.arguments[0])") }
+      let bytes = option.argument.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+      guard bytes.count == 6 else { throw place.error("bad MAC address \(option.argument)") }
       return .mac(IPTNegatable(bytes, negated: option.negated))
     case "mark":
       let option = try single(options, "--mark", name, place)
-      return .mark(IPTNegatable(try markValue(option.arguments[0], place), negated: option.negated))
+      return .mark(IPTNegatable(try markValue(option.argument, place), negated: option.negated))
     case "comment":
       let option = try single(options, "--comment", name, place)
-      guard option.arguments[0].utf8.count < 256 else { throw place.error("comment longer than 255 bytes") }
-      return .comment(option.arguments[0])
+      guard option.argument.utf8.count < 256 else { throw place.error("comment longer than 255 bytes") }
+      return .comment(option.argument)
     case "limit":
       var average = IPTConstants.limitScale * 3600 / 3  // iptables' default: 3/hour
       var burst: UInt32 = 5
       for option in options {
         guard !option.negated else { throw place.error("limit options cannot be negated") }
         switch option.name {
-        case "--limit": average = try rate(option.arguments[0], place)
+        case "--limit": average = try rate(option.argument, place)
         case "--limit-burst":
-          guard let b = UInt32(option.arguments[0]), b > 0, b <= 10000 else { throw place.error("bad --limit-burst") }
+          guard let b = UInt32(option.argument), b > 0, b <= 10000 else { throw place.error("bad --limit-burst") }
           burst = b
         default: throw unknown(option, name, place)
         }
@@ -84,7 +84,7 @@ extension RestoreParser {
       var input: IPTNegatable<String>?
       var output: IPTNegatable<String>?
       for option in options {
-        let port = IPTNegatable(try interface(option.arguments[0], place), negated: option.negated)
+        let port = IPTNegatable(try interface(option.argument, place), negated: option.negated)
         switch option.name {
         case "--physdev-in": input = port
         case "--physdev-out": output = port

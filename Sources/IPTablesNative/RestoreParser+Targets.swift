@@ -8,7 +8,7 @@ extension RestoreParser {
     var values: [String: String] = [:]
     for option in options {
       guard !option.negated else { throw place.error("target options cannot be negated") }
-      values[option.name] = option.arguments[0]
+      values[option.name] = option.argument
     }
     func only(_ allowed: Set<String>) throws(IPTablesNativeError) {
       if let extra = values.keys.first(where: { !allowed.contains($0) }) {

@@ -8,10 +8,12 @@ import NetfilterModel
 struct RestoreParser {
   var family: IPTFamily
 
-  /// One `--option ARG…` of a match or target, with the `!` before it.
+  /// One `--option ARG [ARG]` of a match or target, with the `!` before it.
   struct Option {
     var name: String
-    var arguments: [String]
+    var argument: String
+    /// The second argument (`--tcp-flags MASK COMP`).
+    var second: String?
     var negated: Bool
   }
 
@@ -211,7 +213,9 @@ struct RestoreParser {
       guard tokens[at].hasPrefix("--") else { break }
       let arity = tokens[at] == "--tcp-flags" ? 2 : 1
       guard at + arity < tokens.count else { throw place.error("\(tokens[at]) needs \(arity) argument(s)") }
-      options.append(Option(name: tokens[at], arguments: Array(tokens[(at + 1)...(at + arity)]), negated: negated))
+      options.append(
+        Option(
+          name: tokens[at], argument: tokens[at + 1], second: arity == 2 ? tokens[at + 2] : nil, negated: negated))
       index = at + arity + 1
     }
     return options

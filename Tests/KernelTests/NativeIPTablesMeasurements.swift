@@ -50,6 +50,7 @@ struct NativeIPTablesMeasurements {
     let runs = count >= 50000 ? 3 : 5
 
     let parse = try Self.median(runs) { _ = try IPTRuleset(output) }
+    let encode = try Self.median(runs) { _ = try IPTSnapshot(ruleset) }
     let apply = try Self.median(runs) {
       try NetworkNamespace.run(in: native.name) { try IPTablesNative().apply(output) }
     }
@@ -67,7 +68,7 @@ struct NativeIPTablesMeasurements {
     print(
       String(
         format:
-          "IPTABLES-NATIVE %6d rules: parse %8.1f ms | native apply %8.1f ms (pre-parsed %8.1f) | iptables-legacy-restore %8.1f ms | ratio %.2f | snapshot %8.1f ms | restore %8.1f ms",
-        count, parse, apply, applyParsed, restore, apply / restore, snap, rollback))
+          "IPTABLES-NATIVE %6d rules: parse %8.1f ms | encode %8.1f ms | native apply %8.1f ms (pre-parsed %8.1f) | iptables-legacy-restore %8.1f ms | ratio %.2f | snapshot %8.1f ms | restore %8.1f ms",
+        count, parse, encode, apply, applyParsed, restore, apply / restore, snap, rollback))
   }
 }
