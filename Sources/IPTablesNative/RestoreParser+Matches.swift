@@ -123,8 +123,9 @@ extension RestoreParser {
     return bits
   }
 
-  /// `8`, `8/0`, `3/1` or a type name.
+  /// `8`, `8/0`, `3/1`, a type name, or `any` (type 255, every code) for IPv4.
   func icmpType(_ text: String, _ place: Place) throws(IPTablesNativeError) -> IPTICMPType {
+    if text == "any" && family == .ipv4 { return IPTICMPType(type: 0xFF) }
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
     let table = ProtocolNames.icmpTypeTable(family == .ipv4 ? .v4 : .v6)
     guard let type = UInt8(parts[0]) ?? ProtocolNames.number(String(parts[0]), in: table) else {

@@ -37,7 +37,75 @@ struct NativeIPTablesTests {
 
   @Test(arguments: compiled.map(\.0))
   func nativeApplyListsLikeLegacyRestore(_ label: String) throws {
-    let output = try #require(Self.compiled.first { $0.0 == label }?.1)
+    try Self.compareWithLegacyRestore(try #require(Self.compiled.first { $0.0 == label }?.1), label)
+  }
+
+  /// Forms the goldens do not reach: IPv6 NAT, more REJECT codes, ranges and negations.
+  static let extras: [IPTablesOutput] = [
+    IPTablesOutput(
+      ipv4: nil,
+      ipv6: """
+        *nat
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        -A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination [2001:db8::2]:80
+        -A PREROUTING -p udp -m udp --dport 53 -j REDIRECT --to-ports 5353
+        -A PREROUTING -d 2001:db8::/64 -j DNAT --to-destination 2001:db8::2-2001:db8::9
+        -A POSTROUTING -o eth0 -j MASQUERADE
+        -A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000-2000
+        -A POSTROUTING -s fd00::/8 -j SNAT --to-source 2001:db8::1
+        -A POSTROUTING -p udp -j SNAT --to-source [2001:db8::1]:1000-2000
+        COMMIT
+        *filter
+        :INPUT DROP [0:0]
+        :FORWARD ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :sub - [0:0]
+        -A INPUT ! -i eth+ -p ipv6-icmp -m icmp6 --icmpv6-type 1/3 -j ACCEPT
+        -A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j DROP
+        -A INPUT -p tcp -m multiport --sports 1:100,200 -m conntrack --ctstate INVALID,SNAT,DNAT -j sub
+        -A INPUT -m mac ! --mac-source 02:00:00:00:00:01 -m mark --mark 0x0/0xf -g sub
+        -A INPUT -j LOG --log-prefix "v6 \\\"quoted\\\" " --log-level 7
+        -A INPUT -p tcp -j REJECT --reject-with tcp-reset
+        -A sub -j REJECT --reject-with icmp6-addr-unreachable
+        -A sub -j REJECT --reject-with icmp6-no-route
+        COMMIT
+
+        """),
+    IPTablesOutput(
+      ipv4: """
+        *filter
+        :INPUT ACCEPT [0:0]
+        :FORWARD ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        -A INPUT -s 10.0.0.0/8 ! -d 10.1.0.0/16 ! -i lo -p udp -m udp ! --sport :100 --dport 1024: -j ACCEPT
+        -A INPUT -p icmp -m icmp --icmp-type any -j REJECT --reject-with icmp-net-prohibited
+        -A INPUT -m iprange --src-range 10.0.0.1-10.0.0.9 ! --dst-range 10.0.1.1-10.0.1.9 -j REJECT --reject-with icmp-proto-unreachable
+        -A FORWARD -m physdev ! --physdev-in veth+ --physdev-out br-port -j DROP
+        -A OUTPUT -m limit --limit 2/min --limit-burst 20 -j LOG --log-level 1
+        COMMIT
+        *mangle
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :FORWARD ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        -A POSTROUTING -o eth0 -j MARK --set-xmark 0x0/0xff00
+        COMMIT
+
+        """, ipv6: nil),
+  ]
+
+  @Test(arguments: extras.indices)
+  func moreFormsListLikeLegacyRestore(_ index: Int) throws {
+    try Self.compareWithLegacyRestore(Self.extras[index], "extra \(index)")
+  }
+
+  /// Native apply (twice) in one namespace, the legacy restore tools in another; the listings,
+  /// the entry bytes, the snapshot's own text and the expected snapshot must all agree.
+  static func compareWithLegacyRestore(_ output: IPTablesOutput, _ label: String) throws {
     let native = try ScratchNamespace("ipt")
     defer { native.remove() }
     let tool = try ScratchNamespace("ipt")
@@ -59,10 +127,10 @@ struct NativeIPTablesTests {
     let theirs = try Self.native(tool) { try IPTablesNative().snapshot() }
     #expect(mine.equalsIgnoringCounters(theirs), "\(label): \(Self.differences(mine, theirs))")
     // The snapshot's own text lists like the tools.
-    #expect(
-      Listing.iptables(mine.listing(.ipv4)) == Listing.iptables(try tool.check(["/usr/sbin/iptables-legacy-save"])))
-    #expect(
-      Listing.iptables(mine.listing(.ipv6)) == Listing.iptables(try tool.check(["/usr/sbin/ip6tables-legacy-save"])))
+    for (family, save) in [(IPTFamily.ipv4, "iptables-legacy-save"), (.ipv6, "ip6tables-legacy-save")] {
+      let listed = try tool.check(["/usr/sbin/" + save])
+      #expect(Listing.iptables(mine.listing(family)) == Listing.iptables(listed), "\(label) \(family)")
+    }
   }
 
   /// Where two snapshots differ, rule by rule: `ip filter INPUT #1 @120: 0 vs 5`.
@@ -202,13 +270,21 @@ struct NativeIPTablesTests {
     let ns = try ScratchNamespace("ipt")
     defer { ns.remove() }
     let output = try Self.output("Rules/lab.policy")
-    let lock = try XTablesLock(timeout: 5)
-    let error = try Self.expectError(in: ns) { try IPTablesNative(locking: .acquire(timeout: 0.2)).apply(output) }
-    #expect(error == .lockTimeout(path: XTablesLock.defaultPath, seconds: 0.2))
+    // A private lock file: holding the real /run/xtables.lock would stall other iptables users.
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fbt-xtables-\(UUID()).lock").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let lock = try XTablesLock(path: path, timeout: 5)
+    let error = try Self.expectError(in: ns) {
+      try IPTablesNative(locking: .acquire(timeout: 0.2), lockPath: path).apply(output)
+    }
+    #expect(error == .lockTimeout(path: path, seconds: 0.2))
+    #expect(try Self.listing(ns)["ip filter"] == nil, "nothing was applied")
     // A caller that holds the lock says so and goes ahead.
-    try Self.native(ns) { try IPTablesNative(locking: .heldByCaller).apply(output) }
+    try Self.native(ns) { try IPTablesNative(locking: .heldByCaller, lockPath: path).apply(output) }
     lock.unlock()
     #expect(try Self.listing(ns)["ip filter"]?.contains(":FORWARD DROP [0:0]") == true)
+    // Released: the next writer gets it at once.
+    try Self.native(ns) { try IPTablesNative(locking: .acquire(timeout: 0.2), lockPath: path).apply(output) }
   }
 
   /// Runs `body` in the namespace and returns the error it must throw.
