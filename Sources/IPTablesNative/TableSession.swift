@@ -115,9 +115,12 @@ final class TableSession {
     for (c, chain) in table.chains.enumerated() {
       for (r, rule) in chain.rules.enumerated() {
         var entry = rule.entry
-        let at = calls.layout.counters
-        withUnsafeBytes(of: xt_counters(pcnt: rule.counters.packets, bcnt: rule.counters.bytes)) {
-          entry.replaceSubrange(at..<(at + 16), with: $0)
+        // libiptc sets a new rule's counters from its entry (as `iptables-restore --counters`).
+        if rule.counters != IPTCounters() {
+          let at = calls.layout.counters
+          withUnsafeBytes(of: xt_counters(pcnt: rule.counters.packets, bcnt: rule.counters.bytes)) {
+            entry.replaceSubrange(at..<(at + 16), with: $0)
+          }
         }
         let ok = entry.withUnsafeBytes { calls.append(chain.name, $0.baseAddress!, handle) }
         try check(ok, "append rule", "\(id) \(chain.name) (\(place(c, r)))")
