@@ -1,0 +1,206 @@
+import CIPTC
+
+extension EntryPrinter {
+  /// The options of a match as its `save` function prints them; nil for an unknown one.
+  func match(_ name: String, _ revision: UInt8, _ payload: [UInt8]) -> [String]? {
+    func not(_ inverted: Bool) -> String { inverted ? "! " : "" }
+    switch (name, revision) {
+    case ("tcp", 0):
+      let info = payload.load(xt_tcp.self, at: 0)
+      var parts = transport(info.spts, info.dpts, Int32(info.invflags))
+      if info.flg_mask != 0 || Int32(info.invflags) & XT_TCP_INV_FLAGS != 0 {
+        parts.append(
+          not(Int32(info.invflags) & XT_TCP_INV_FLAGS != 0) + "--tcp-flags \(tcpFlags(info.flg_mask)) "
+            + tcpFlags(info.flg_cmp))
+      }
+      return parts
+    case ("udp", 0):
+      let info = payload.load(xt_udp.self, at: 0)
+      return transport(info.spts, info.dpts, Int32(info.invflags))
+    case ("icmp", 0), ("icmp6", 0):
+      let info = payload.load(ipt_icmp.self, at: 0)
+      let option = name == "icmp" ? "--icmp-type" : "--icmpv6-type"
+      var type = info.type == 0xFF ? "any" : String(info.type)
+      if info.code.0 == info.code.1 { type += "/\(info.code.0)" }
+      return [not(Int32(info.invflags) & IPT_ICMP_INV != 0) + option + " " + type]
+    case ("multiport", 1):
+      let info = payload.load(xt_multiport_v1.self, at: 0)
+      let ports = Bytes.array(info.ports).withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }
+      let starts = Bytes.array(info.pflags)
+      var list: [String] = []
+      var i = 0
+      while i < Int(info.count) {
+        if starts[i] != 0 && i + 1 < Int(info.count) {
+          list.append("\(ports[i]):\(ports[i + 1])")
+          i += 2
+        } else {
+          list.append("\(ports[i])")
+          i += 1
+        }
+      }
+      let option = ["--sports", "--dports", "--ports"][min(Int(info.flags), 2)]
+      return [not(info.invert != 0) + option + " " + list.joined(separator: ",")]
+    case ("conntrack", 3):
+      let info = payload.load(xt_conntrack_mtinfo3.self, at: 0)
+      guard info.match_flags == UInt16(XT_CONNTRACK_STATE) else { return nil }
+      let names = IPTConstants.ctStateOrder.filter { UInt32(info.state_mask) & $0.1 != 0 }.map(\.0)
+      return [not(info.invert_flags != 0) + "--ctstate " + names.joined(separator: ",")]
+    case ("iprange", 1):
+      let info = payload.load(xt_iprange_mtinfo.self, at: 0)
+      let length = family.addressLength
+      func range(_ a: nf_inet_addr, _ b: nf_inet_addr) -> String {
+        Bytes.address(Array(Bytes.array(a).prefix(length))) + "-" + Bytes.address(Array(Bytes.array(b).prefix(length)))
+      }
+      var parts: [String] = []
+      let flags = UInt32(info.flags)
+      if flags & UInt32(IPRANGE_SRC) != 0 {
+        parts.append(not(flags & UInt32(IPRANGE_SRC_INV) != 0) + "--src-range " + range(info.src_min, info.src_max))
+      }
+      if flags & UInt32(IPRANGE_DST) != 0 {
+        parts.append(not(flags & UInt32(IPRANGE_DST_INV) != 0) + "--dst-range " + range(info.dst_min, info.dst_max))
+      }
+      return parts
+    case ("mac", 0):
+      let info = payload.load(xt_mac_info.self, at: 0)
+      let mac = Bytes.array(info.srcaddr).map { String(format: "%02x", $0) }.joined(separator: ":")
+      return [not(info.invert != 0) + "--mac-source " + mac]
+    case ("mark", 1):
+      let info = payload.load(xt_mark_mtinfo1.self, at: 0)
+      return [not(info.invert != 0) + "--mark " + mark(info.mark, info.mask, always: false)]
+    case ("comment", 0):
+      return ["--comment " + Bytes.saveString(Bytes.string(payload))]
+    case ("limit", 0):
+      let info = payload.load(xt_rateinfo.self, at: 0)
+      return ["--limit " + rate(info.avg)] + (info.burst == 5 ? [] : ["--limit-burst \(info.burst)"])
+    case ("physdev", 0):
+      let info = payload.load(xt_physdev_info.self, at: 0)
+      var parts: [String] = []
+      let present = Int32(info.bitmask)
+      let inverse = Int32(info.invert)
+      guard present & ~(XT_PHYSDEV_OP_IN | XT_PHYSDEV_OP_OUT) == 0 else { return nil }
+      if present & XT_PHYSDEV_OP_IN != 0 {
+        parts.append(not(inverse & XT_PHYSDEV_OP_IN != 0) + "--physdev-in " + Bytes.string(Bytes.array(info.physindev)))
+      }
+      if present & XT_PHYSDEV_OP_OUT != 0 {
+        parts.append(
+          not(inverse & XT_PHYSDEV_OP_OUT != 0) + "--physdev-out " + Bytes.string(Bytes.array(info.physoutdev)))
+      }
+      return parts
+    default:
+      return nil
+    }
+  }
+
+  /// The options of a target as its `save` function prints them; `[]` for a verdict or chain,
+  /// nil-coalesced to the raw form for an unknown extension.
+  func target(_ name: String, _ revision: UInt8, _ payload: [UInt8]) -> [String]? {
+    switch (name, revision) {
+    case ("ACCEPT", _), ("DROP", _), ("RETURN", _), ("QUEUE", _): return []
+    case ("REJECT", 0):
+      let with = payload.load(UInt32.self, at: 0)
+      let table = family == .ipv4 ? IPTConstants.rejectIPv4Names : IPTConstants.rejectIPv6Names
+      return ["--reject-with " + (table[with] ?? String(with))]
+    case ("LOG", 0):
+      let info = payload.load(ipt_log_info.self, at: 0)
+      let prefix = Bytes.string(Bytes.array(info.prefix))
+      return (prefix.isEmpty ? [] : ["--log-prefix " + Bytes.saveString(prefix)])
+        + (info.level == 4 ? [] : ["--log-level \(info.level)"])
+    case ("MARK", 2):
+      let info = payload.load(xt_mark_tginfo2.self, at: 0)
+      return ["--set-xmark " + mark(info.mark, info.mask, always: true)]
+    case ("DNAT", 2):
+      let info = payload.load(nf_nat_range2.self, at: 0)
+      return ["--to-destination " + natRange(info.flags, info.min_addr, info.max_addr, info.min_proto, info.max_proto)]
+    case ("SNAT", 0) where family == .ipv4, ("MASQUERADE", 0) where family == .ipv4,
+      ("REDIRECT", 0) where family == .ipv4:
+      let info = payload.load(nf_nat_ipv4_multi_range_compat.self, at: 0)
+      let r = info.range
+      var low = nf_inet_addr()
+      var high = nf_inet_addr()
+      low.ip = r.min_ip
+      high.ip = r.max_ip
+      return natOptions(name, r.flags, low, high, r.min, r.max)
+    case ("SNAT", 1), ("MASQUERADE", 0), ("REDIRECT", 0):
+      let info = payload.load(nf_nat_range.self, at: 0)
+      return natOptions(name, info.flags, info.min_addr, info.max_addr, info.min_proto, info.max_proto)
+    default:
+      // A user chain (a jump) has no options; an unknown extension shows its bytes.
+      return payload.count == 8 && payload.allSatisfy { $0 == 0 } ? [] : raw(revision, payload)
+    }
+  }
+
+  func natOptions(
+    _ name: String, _ flags: UInt32, _ low: nf_inet_addr, _ high: nf_inet_addr, _ min: nf_conntrack_man_proto,
+    _ max: nf_conntrack_man_proto
+  ) -> [String] {
+    guard name == "SNAT" else {
+      guard flags & UInt32(NF_NAT_RANGE_PROTO_SPECIFIED) != 0 else { return [] }
+      return ["--to-ports " + ports(min, max)]
+    }
+    return ["--to-source " + natRange(flags, low, high, min, max)]
+  }
+
+  /// `ADDR[-ADDR][:PORT[-PORT]]`, IPv6 with ports as `[ADDR]:PORT`.
+  func natRange(
+    _ flags: UInt32, _ low: nf_inet_addr, _ high: nf_inet_addr, _ min: nf_conntrack_man_proto,
+    _ max: nf_conntrack_man_proto
+  ) -> String {
+    var text = ""
+    let withPorts = flags & UInt32(NF_NAT_RANGE_PROTO_SPECIFIED) != 0
+    if flags & UInt32(NF_NAT_RANGE_MAP_IPS) != 0 {
+      let length = family.addressLength
+      let a = Bytes.address(Array(Bytes.array(low).prefix(length)))
+      let b = Bytes.address(Array(Bytes.array(high).prefix(length)))
+      text = a == b ? a : a + "-" + b
+      if family == .ipv6 && withPorts { text = "[\(text)]" }
+    }
+    if withPorts { text += ":" + ports(min, max) }
+    return text
+  }
+
+  func ports(_ min: nf_conntrack_man_proto, _ max: nf_conntrack_man_proto) -> String {
+    let (a, b) = (UInt16(bigEndian: min.all), UInt16(bigEndian: max.all))
+    return a == b ? "\(a)" : "\(a)-\(b)"
+  }
+
+  /// `--sport`/`--dport` of tcp and udp (the INV bits have the same values in both).
+  func transport(_ sports: (UInt16, UInt16), _ dports: (UInt16, UInt16), _ inverse: Int32) -> [String] {
+    var parts: [String] = []
+    func range(_ r: (UInt16, UInt16)) -> String { r.0 == r.1 ? "\(r.0)" : "\(r.0):\(r.1)" }
+    if sports != (0, UInt16.max) || inverse & XT_TCP_INV_SRCPT != 0 {
+      parts.append((inverse & XT_TCP_INV_SRCPT != 0 ? "! " : "") + "--sport " + range(sports))
+    }
+    if dports != (0, UInt16.max) || inverse & XT_TCP_INV_DSTPT != 0 {
+      parts.append((inverse & XT_TCP_INV_DSTPT != 0 ? "! " : "") + "--dport " + range(dports))
+    }
+    return parts
+  }
+
+  /// `SYN,ACK` in libxt_tcp's order, or `NONE`.
+  func tcpFlags(_ flags: UInt8) -> String {
+    let names: [(String, UInt8)] = [("FIN", 1), ("SYN", 2), ("RST", 4), ("PSH", 8), ("ACK", 16), ("URG", 32)]
+    let set = names.filter { flags & $0.1 != 0 }.map(\.0)
+    return set.isEmpty ? "NONE" : set.joined(separator: ",")
+  }
+
+  /// `0x10`, `0x100/0xff00`; the mask is left out when it is all ones unless `always`.
+  func mark(_ value: UInt32, _ mask: UInt32, always: Bool) -> String {
+    let text = "0x" + String(value, radix: 16)
+    return !always && mask == UInt32.max ? text : text + "/0x" + String(mask, radix: 16)
+  }
+
+  /// `xt_rateinfo.avg` as libxt_limit prints it: the largest unit that divides evenly enough.
+  func rate(_ period: UInt32) -> String {
+    let scale = IPTConstants.limitScale
+    let units: [(String, UInt32)] = [
+      ("day", scale * 86400), ("hour", scale * 3600), ("min", scale * 60), ("sec", scale),
+    ]
+    guard period > 0 else { return "inf" }
+    var i = 1
+    while i < units.count {
+      if period > units[i].1 || units[i].1 / period < units[i].1 % period { break }
+      i += 1
+    }
+    return "\(units[i - 1].1 / period)/\(units[i - 1].0)"
+  }
+}

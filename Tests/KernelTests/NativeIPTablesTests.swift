@@ -1,0 +1,307 @@
+import Foundation
+import IPTablesBackend
+import IPTablesNative
+import NetfilterModel
+import Testing
+import Topology
+
+/// Native iptables (libiptc) against iptables-legacy-restore, each in its own scratch namespace,
+/// with `iptables-legacy-save` as the independent oracle.
+@Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
+struct NativeIPTablesTests {
+  /// Every firewall the iptables backend compiles, with its compiled output.
+  static let compiled: [(String, IPTablesOutput)] = Repo.allPolicies.flatMap { path in
+    ((try? RoundTripKernelTests.firewalls(path)) ?? []).compactMap { fw in
+      (try? IPTablesCompiler().compile(fw.ruleset)).map { ("\(path) firewall \(fw.namespace)", $0) }
+    }
+  }
+
+  static func output(_ policy: String) throws -> IPTablesOutput {
+    let path = Repo.root + "/" + policy
+    let fw = try #require(try RoundTripKernelTests.firewalls(path).first)
+    return try IPTablesCompiler().compile(fw.ruleset)
+  }
+
+  /// Both families' `*-legacy-save` output, counters and comment lines normalised.
+  static func listing(_ ns: ScratchNamespace) throws -> [String: [String]] {
+    var tables: [String: [String]] = [:]
+    for (family, tool) in [("ip", "iptables-legacy-save"), ("ip6", "ip6tables-legacy-save")] {
+      for (name, lines) in Listing.iptables(try ns.check(["/usr/sbin/" + tool])) { tables["\(family) \(name)"] = lines }
+    }
+    return tables
+  }
+
+  static func native<T>(_ ns: ScratchNamespace, _ body: @escaping () throws -> T) throws -> T {
+    try NetworkNamespace.run(in: ns.name, body)
+  }
+
+  @Test(arguments: compiled.map(\.0))
+  func nativeApplyListsLikeLegacyRestore(_ label: String) throws {
+    try Self.compareWithLegacyRestore(try #require(Self.compiled.first { $0.0 == label }?.1), label)
+  }
+
+  /// Forms the goldens do not reach: IPv6 NAT, more REJECT codes, ranges and negations.
+  static let extras: [IPTablesOutput] = [
+    IPTablesOutput(
+      ipv4: nil,
+      ipv6: """
+        *nat
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        -A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination [2001:db8::2]:80
+        -A PREROUTING -p udp -m udp --dport 53 -j REDIRECT --to-ports 5353
+        -A PREROUTING -d 2001:db8::/64 -j DNAT --to-destination 2001:db8::2-2001:db8::9
+        -A POSTROUTING -o eth0 -j MASQUERADE
+        -A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000-2000
+        -A POSTROUTING -s fd00::/8 -j SNAT --to-source 2001:db8::1
+        -A POSTROUTING -p udp -j SNAT --to-source [2001:db8::1]:1000-2000
+        COMMIT
+        *filter
+        :INPUT DROP [0:0]
+        :FORWARD ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :sub - [0:0]
+        -A INPUT ! -i eth+ -p ipv6-icmp -m icmp6 --icmpv6-type 1/3 -j ACCEPT
+        -A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j DROP
+        -A INPUT -p tcp -m multiport --sports 1:100,200 -m conntrack --ctstate INVALID,SNAT,DNAT -j sub
+        -A INPUT -m mac ! --mac-source 02:00:00:00:00:01 -m mark --mark 0x0/0xf -g sub
+        -A INPUT -j LOG --log-prefix "v6 \\\"quoted\\\" " --log-level 7
+        -A INPUT -p tcp -j REJECT --reject-with tcp-reset
+        -A sub -j REJECT --reject-with icmp6-addr-unreachable
+        -A sub -j REJECT --reject-with icmp6-no-route
+        COMMIT
+
+        """),
+    IPTablesOutput(
+      ipv4: """
+        *filter
+        :INPUT ACCEPT [0:0]
+        :FORWARD ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        -A INPUT -s 10.0.0.0/8 ! -d 10.1.0.0/16 ! -i lo -p udp -m udp ! --sport :100 --dport 1024: -j ACCEPT
+        -A INPUT -p icmp -m icmp --icmp-type any -j REJECT --reject-with icmp-net-prohibited
+        -A INPUT -m iprange --src-range 10.0.0.1-10.0.0.9 ! --dst-range 10.0.1.1-10.0.1.9 -j REJECT --reject-with icmp-proto-unreachable
+        -A FORWARD -m physdev ! --physdev-in veth+ --physdev-out br-port -j DROP
+        -A OUTPUT -m limit --limit 2/min --limit-burst 20 -j LOG --log-level 1
+        COMMIT
+        *mangle
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :FORWARD ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        -A POSTROUTING -o eth0 -j MARK --set-xmark 0x0/0xff00
+        COMMIT
+
+        """, ipv6: nil),
+  ]
+
+  @Test(arguments: extras.indices)
+  func moreFormsListLikeLegacyRestore(_ index: Int) throws {
+    try Self.compareWithLegacyRestore(Self.extras[index], "extra \(index)")
+  }
+
+  /// Native apply (twice) in one namespace, the legacy restore tools in another; the listings,
+  /// the entry bytes, the snapshot's own text and the expected snapshot must all agree.
+  static func compareWithLegacyRestore(_ output: IPTablesOutput, _ label: String) throws {
+    let native = try ScratchNamespace("ipt")
+    defer { native.remove() }
+    let tool = try ScratchNamespace("ipt")
+    defer { tool.remove() }
+
+    // Twice: a second apply replaces the tables, it does not add to them.
+    try Self.native(native) { try IPTablesNative().apply(output) }
+    try Self.native(native) { try IPTablesNative().apply(output) }
+    if let text = output.ipv4 { try tool.check(["/usr/sbin/iptables-legacy-restore"], input: text) }
+    if let text = output.ipv6 { try tool.check(["/usr/sbin/ip6tables-legacy-restore"], input: text) }
+
+    #expect(try Self.listing(native) == Self.listing(tool), "\(label)")
+    // Drift detection needs no decoding: the live tables equal what the ruleset says, byte for byte.
+    let expected = try IPTSnapshot(IPTRuleset(output))
+    let live = try Self.native(native) { try IPTablesNative().snapshot(tables: expected.tables.map(\.id)) }
+    #expect(live.equalsIgnoringCounters(expected), "\(label): \(Self.differences(live, expected))")
+    // Stronger than the listing: the kernel holds the same entry bytes, revision for revision.
+    let mine = try Self.native(native) { try IPTablesNative().snapshot() }
+    let theirs = try Self.native(tool) { try IPTablesNative().snapshot() }
+    #expect(mine.equalsIgnoringCounters(theirs), "\(label): \(Self.differences(mine, theirs))")
+    // The snapshot's own text lists like the tools.
+    for (family, save) in [(IPTFamily.ipv4, "iptables-legacy-save"), (.ipv6, "ip6tables-legacy-save")] {
+      let listed = try tool.check(["/usr/sbin/" + save])
+      #expect(Listing.iptables(mine.listing(family)) == Listing.iptables(listed), "\(label) \(family)")
+    }
+  }
+
+  /// Where two snapshots differ, rule by rule: `ip filter INPUT #1 @120: 0 vs 5`.
+  static func differences(_ a: IPTSnapshot, _ b: IPTSnapshot) -> [String] {
+    var out: [String] = []
+    for (ta, tb) in zip(a.tables, b.tables) {
+      for (ca, cb) in zip(ta.chains, tb.chains) {
+        if ca.policy != cb.policy || ca.name != cb.name { out.append("\(ta.id) \(ca.name) vs \(cb.name)") }
+        for (i, (ra, rb)) in zip(ca.rules, cb.rules).enumerated() {
+          let offsets = zip(ra.entry, rb.entry).enumerated().filter { $0.1.0 != $0.1.1 }.prefix(4)
+          for (at, (x, y)) in offsets { out.append("\(ta.id) \(ca.name) #\(i + 1) @\(at): \(x) vs \(y)") }
+          if ra.entry.count != rb.entry.count { out.append("\(ta.id) \(ca.name) #\(i + 1) size") }
+        }
+      }
+    }
+    return out
+  }
+
+  @Test func tablesThePolicyDoesNotUseSurvive() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try ns.check(["/usr/sbin/iptables-legacy", "-t", "raw", "-A", "PREROUTING", "-s", "9.9.9.9", "-j", "DROP"])
+    try ns.check(["/usr/sbin/iptables-legacy", "-t", "nat", "-N", "foreign"])
+    let before = try Self.listing(ns)
+    let output = try Self.output("Tests/BackendTests/Golden/basic.policy")
+    try Self.native(ns) { try IPTablesNative().apply(output) }
+    let after = try Self.listing(ns)
+    #expect(after["ip raw"] == before["ip raw"])
+    #expect(after["ip nat"] == before["ip nat"])
+    #expect(after["ip filter"]?.contains { $0.contains("-A FORWARD -s 11.11.11.0/24") } == true)
+    #expect(after["ip6 filter"] == nil, "IPv6 tables the policy does not use are not even loaded")
+  }
+
+  @Test func snapshotApplyRestoreIsExact() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    let features = try Self.output("Tests/BackendTests/Golden/iptables-features.policy")
+    let ip6 = try Self.output("Tests/BackendTests/Golden/ip6.policy")
+    let first = IPTablesOutput(ipv4: features.ipv4, ipv6: ip6.ipv6)
+    try Self.native(ns) { try IPTablesNative().apply(first) }
+    let saved = try Self.native(ns) { try IPTablesNative().snapshot() }
+    let before = try Self.listing(ns)
+
+    let nat = try Self.output("Tests/BackendTests/Golden/nat.policy")
+    let inet = try Self.output("Tests/BackendTests/Golden/inet.policy")
+    try Self.native(ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: nat.ipv4, ipv6: inet.ipv6)) }
+    #expect(try Self.listing(ns) != before)
+
+    try Self.native(ns) { try IPTablesNative().restore(saved) }
+    #expect(try Self.listing(ns) == before)
+    let again = try Self.native(ns) { try IPTablesNative().snapshot() }
+    #expect(again.equalsIgnoringCounters(saved))
+    // The snapshot survives a trip through JSON (Deployment stores it).
+    let decoded = try JSONDecoder().decode(IPTSnapshot.self, from: JSONEncoder().encode(saved))
+    #expect(decoded == saved)
+  }
+
+  @Test func aCommitTheKernelRefusesChangesNothing() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try Self.native(ns) { try IPTablesNative().apply(try Self.output("Rules/lab.policy")) }
+    let before = try Self.listing(ns)
+
+    // REJECT --reject-with tcp-reset without -p tcp: the kernel's REJECT check says EINVAL.
+    let refused = """
+      *filter
+      :INPUT ACCEPT [0:0]
+      :FORWARD ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      -A INPUT -j REJECT --reject-with tcp-reset
+      COMMIT
+
+      """
+    let error = try Self.expectError(in: ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: refused, ipv6: nil)) }
+    #expect(error == .kernel(operation: "commit table", object: "ip filter", errno: EINVAL, message: error.message))
+    #expect(error.description.hasPrefix("cannot commit table ip filter: "))
+    #expect(error.description.hasSuffix("(EINVAL)"))
+    #expect(try Self.listing(ns) == before)
+  }
+
+  @Test func aLaterTableFailingPutsTheEarlierTablesBack() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try Self.native(ns) { try IPTablesNative().apply(try Self.output("Rules/lab.policy")) }
+    let before = try Self.listing(ns)
+    // filter commits first and succeeds; nat then fails (REJECT is a filter-table target).
+    let text = """
+      *filter
+      :INPUT DROP [0:0]
+      :FORWARD ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      -A INPUT -s 10.0.0.0/8 -j ACCEPT
+      COMMIT
+      *nat
+      :PREROUTING ACCEPT [0:0]
+      :INPUT ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      :POSTROUTING ACCEPT [0:0]
+      -A PREROUTING -j REJECT --reject-with icmp-port-unreachable
+      COMMIT
+
+      """
+    let error = try Self.expectError(in: ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: text, ipv6: nil)) }
+    #expect(error.description.hasPrefix("cannot commit table ip nat: "), "\(error)")
+    var after = try Self.listing(ns)
+    // The nat table was loaded by the attempt (x_tables cannot unload it) but is empty.
+    #expect(after.removeValue(forKey: "ip nat")?.contains { $0.hasPrefix("-A") } == false)
+    #expect(after == before)
+  }
+
+  @Test func badInputIsRefusedBeforeTheKernelAndNamesTheLine() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    try Self.native(ns) { try IPTablesNative().apply(try Self.output("Rules/lab.policy")) }
+    let before = try Self.listing(ns)
+
+    let jump = IPTRuleset(tables: [
+      IPTTable(
+        family: .ipv4, name: "filter",
+        chains: ["INPUT", "FORWARD", "OUTPUT"].map { IPTChain(name: $0, policy: "ACCEPT") },
+        rules: [IPTRule(chain: "INPUT", target: .jump("nowhere"), line: 7)])
+    ])
+    let jumpError = try Self.expectError(in: ns) { try IPTablesNative().apply(jump) }
+    #expect(
+      jumpError
+        == .invalidRule(
+          table: "ip filter", chain: "INPUT", line: 7,
+          reason: "jump to 'nowhere', which is not a user chain of the table"))
+
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m owner --uid-owner 0 -j ACCEPT\nCOMMIT\n"
+    let parseError = try Self.expectError(in: ns) { try IPTablesNative().apply(IPTablesOutput(ipv4: text, ipv6: nil)) }
+    #expect(parseError.description == "line 3: unsupported match -m owner: -A INPUT -m owner --uid-owner 0 -j ACCEPT")
+    #expect(try Self.listing(ns) == before)
+  }
+
+  @Test func writersWaitForTheXtablesLock() throws {
+    let ns = try ScratchNamespace("ipt")
+    defer { ns.remove() }
+    let output = try Self.output("Rules/lab.policy")
+    // A private lock file: holding the real /run/xtables.lock would stall other iptables users.
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("fbt-xtables-\(UUID()).lock").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let lock = try XTablesLock(path: path, timeout: 5)
+    let error = try Self.expectError(in: ns) {
+      try IPTablesNative(locking: .acquire(timeout: 0.2), lockPath: path).apply(output)
+    }
+    #expect(error == .lockTimeout(path: path, seconds: 0.2))
+    #expect(try Self.listing(ns)["ip filter"] == nil, "nothing was applied")
+    // A caller that holds the lock says so and goes ahead.
+    try Self.native(ns) { try IPTablesNative(locking: .heldByCaller, lockPath: path).apply(output) }
+    lock.unlock()
+    #expect(try Self.listing(ns)["ip filter"]?.contains(":FORWARD DROP [0:0]") == true)
+    // Released: the next writer gets it at once.
+    try Self.native(ns) { try IPTablesNative(locking: .acquire(timeout: 0.2), lockPath: path).apply(output) }
+  }
+
+  /// Runs `body` in the namespace and returns the error it must throw.
+  static func expectError(in ns: ScratchNamespace, _ body: @escaping () throws -> Void) throws -> IPTablesNativeError {
+    do {
+      try native(ns, body)
+    } catch let error as IPTablesNativeError {
+      return error
+    }
+    throw TestFailure("expected an IPTablesNativeError")
+  }
+}
+
+extension IPTablesNativeError {
+  /// The errno text of a kernel error.
+  var message: String {
+    if case .kernel(_, _, _, let message) = self { return message }
+    return ""
+  }
+}
