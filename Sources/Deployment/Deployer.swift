@@ -79,7 +79,7 @@ public struct Deployer {
     try check(
       Before(generation: state.current, applied: current.firewall()?.ruleset, drift: Drift(current, now, managed)))
 
-    let owned = OwnedTables.declared(by: request.firewall.ruleset, backend: request.backend)
+    let owned = try OwnedTables.declared(by: request.firewall.ruleset, backend: request.backend)
     let summary = Deployer.summary(request.firewall.ruleset)
     state.journal = DeploymentState.Journal(
       from: state.current, policyPath: request.policyPath, policyFiles: request.policyFiles,

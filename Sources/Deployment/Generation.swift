@@ -1,4 +1,5 @@
 import Foundation
+import IPTablesNative
 import NFTablesNative
 import NetfilterModel
 
@@ -37,11 +38,11 @@ public struct Generation: Codable, Sendable {
 /// The tables a policy owns, per backend.
 public struct OwnedTables: Codable, Sendable, Equatable {
   public var nft: [TableID]
-  public var iptables: [IPTablesTableID]
+  public var iptables: [IPTTableID]
 
-  public init(nft: [TableID] = [], iptables: [IPTablesTableID] = []) {
+  public init(nft: [TableID] = [], iptables: [IPTTableID] = []) {
     self.nft = nft.sorted()
-    self.iptables = iptables.sorted()
+    self.iptables = iptables.sorted { $0.description < $1.description }
   }
 
   public var isEmpty: Bool { nft.isEmpty && iptables.isEmpty }
@@ -51,22 +52,9 @@ public struct OwnedTables: Codable, Sendable, Equatable {
   }
 
   public var description: String {
-    let all = nft.map { "nft \($0)" } + iptables.map { "\($0)" }
+    let all = nft.map { "nft \($0)" } + iptables.map { "iptables \($0)" }
     return all.isEmpty ? "none" : all.joined(separator: ", ")
   }
-}
-
-/// An x_tables table: `iptables filter` or `ip6tables nat`.
-public struct IPTablesTableID: Hashable, Codable, Sendable, Comparable, CustomStringConvertible {
-  /// 4 or 6.
-  public var version: Int
-  public var name: String
-  public init(version: Int, name: String) {
-    self.version = version
-    self.name = name
-  }
-  public var description: String { "\(version == 4 ? "iptables" : "ip6tables") \(name)" }
-  public static func < (a: IPTablesTableID, b: IPTablesTableID) -> Bool { (a.version, a.name) < (b.version, b.name) }
 }
 
 /// What `current.json` holds: the generation the live state should equal, whether it is

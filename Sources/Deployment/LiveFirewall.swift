@@ -1,4 +1,6 @@
 import Foundation
+import IPTablesBackend
+import IPTablesNative
 import NFTablesNative
 import NetfilterModel
 import Topology
@@ -21,46 +23,68 @@ public struct NamespaceTarget: Sendable, CustomStringConvertible {
 /// Everything a namespace's firewall holds, both backends, as the kernel reports it.
 public struct LiveSnapshot: Codable, Sendable {
   public var nft: NFTSnapshot
+  /// The legacy x_tables tables (nil when they could not be read).
+  public var iptables: IPTSnapshot?
 
-  /// Only the tables in `owned` (what Firebreak may restore or compare).
+  /// Only the tables in `owned` (what Firebreak may restore or compare); an owned x_tables table
+  /// that was not loaded is kept as absent (restoring it empties it).
   public func restricted(to owned: OwnedTables) -> LiveSnapshot {
     let keep = Set(owned.nft)
-    return LiveSnapshot(nft: NFTSnapshot(tables: nft.tables.filter { keep.contains($0.id) }))
+    var part = LiveSnapshot(nft: NFTSnapshot(tables: nft.tables.filter { keep.contains($0.id) }), iptables: nil)
+    if !owned.iptables.isEmpty {
+      let wanted = Set(owned.iptables)
+      let tables = (iptables?.tables ?? []).filter { wanted.contains($0.id) }
+      let present = Set(tables.map(\.id))
+      part.iptables = IPTSnapshot(tables: tables, absent: owned.iptables.filter { !present.contains($0) })
+    }
+    return part
   }
 
   /// A stable text of the owned tables, for drift (handles and counters left out).
   public func canonicalText(of owned: OwnedTables) -> String {
-    restricted(to: owned).nft.canonicalText
+    let part = restricted(to: owned)
+    return part.nft.canonicalText + (part.iptables.map { $0.withoutCounters.text } ?? "")
   }
 }
 
-/// The kernel operations of a deployment, each inside the target namespace and each atomic per
-/// backend (one nf_tables transaction).
+/// The kernel operations of a deployment, each inside the target namespace: one nf_tables
+/// transaction, or one x_tables commit per table.
 struct LiveFirewall {
   let target: NamespaceTarget
 
   func snapshot() throws -> LiveSnapshot {
-    try target.run { LiveSnapshot(nft: try Connection().snapshot()) }
+    try target.run {
+      LiveSnapshot(nft: try Connection().snapshot(), iptables: try IPTablesNative().snapshot())
+    }
   }
 
-  /// Replaces the tables `ruleset` declares (with the nft backend) and deletes the tables the
-  /// previous generation owned that this one does not: one transaction.
+  /// Replaces the tables `ruleset` declares with `backend`, and removes the tables the previous
+  /// generation owned that this one does not (deleted in nftables, emptied in x_tables).
   func apply(_ ruleset: Ruleset, backend: Backend, previouslyOwned: OwnedTables) throws {
-    let owned = OwnedTables.declared(by: ruleset, backend: backend)
-    let dropped = previouslyOwned.nft.filter { !owned.nft.contains($0) }
-    switch backend {
-    case .nft:
-      try target.run { try Connection().apply(ruleset, deleting: dropped) }
-    case .iptables:
-      throw DeploymentError.unsupported("the native iptables backend is not available yet")
+    let owned = try OwnedTables.declared(by: ruleset, backend: backend)
+    let droppedNFT = previouslyOwned.nft.filter { !owned.nft.contains($0) }
+    let droppedIPT = previouslyOwned.iptables.filter { !owned.iptables.contains($0) }
+    try target.run {
+      switch backend {
+      case .nft:
+        try Connection().apply(ruleset, deleting: droppedNFT)
+      case .iptables:
+        try IPTablesNative().apply(try IPTablesCompiler().compile(ruleset))
+        if !droppedNFT.isEmpty { try Connection().apply(Ruleset(), deleting: droppedNFT) }
+      }
+      if !droppedIPT.isEmpty { try IPTablesNative().restore(IPTSnapshot(tables: [], absent: droppedIPT)) }
     }
   }
 
   /// Makes every table in `managed` exactly as in `snapshot`: tables the snapshot has are
-  /// re-created from it, the others are deleted; tables outside `managed` are never touched.
+  /// re-created from it, the others are deleted (emptied in x_tables); tables outside `managed`
+  /// are never touched.
   func restore(_ snapshot: LiveSnapshot, managed: OwnedTables) throws {
     let part = snapshot.restricted(to: managed)
-    try target.run { try Connection().restore(part.nft, replacing: managed.nft) }
+    try target.run {
+      if !managed.nft.isEmpty { try Connection().restore(part.nft, replacing: managed.nft) }
+      if let tables = part.iptables { try IPTablesNative().restore(tables) }
+    }
   }
 }
 
@@ -71,38 +95,22 @@ public enum Backend: String, Codable, Sendable, CaseIterable {
 
 extension OwnedTables {
   /// The tables applying `ruleset` with `backend` takes ownership of.
-  static func declared(by ruleset: Ruleset, backend: Backend) -> OwnedTables {
+  static func declared(by ruleset: Ruleset, backend: Backend) throws -> OwnedTables {
     switch backend {
     case .nft: return OwnedTables(nft: ruleset.tables.map(TableID.init))
     case .iptables:
-      var ids = Set<IPTablesTableID>()
-      for table in ruleset.tables {
-        let versions: [Int]
-        switch table.family {
-        case .ip: versions = [4]
-        case .ip6: versions = [6]
-        case .inet: versions = [4, 6]
-        default: versions = []
-        }
-        for chain in table.chains {
-          guard let base = chain.base else { continue }
-          let name = base.type == .nat ? "nat" : table.name
-          for v in versions { ids.insert(IPTablesTableID(version: v, name: name)) }
-        }
-      }
-      return OwnedTables(iptables: Array(ids))
+      let compiled = try IPTRuleset(try IPTablesCompiler().compile(ruleset))
+      return OwnedTables(iptables: compiled.tables.map { IPTTableID($0.family, $0.name) })
     }
   }
 }
 
 /// A deployment step that cannot go ahead.
 public enum DeploymentError: Error, CustomStringConvertible {
-  case unsupported(String)
   case invalidPolicy(String)
 
   public var description: String {
     switch self {
-    case .unsupported(let why): return why
     case .invalidPolicy(let why): return why
     }
   }

@@ -69,6 +69,39 @@ import Testing
     #expect(try site.firebreak("rollback", ["--to", "9"]).status == 2)
   }
 
+  /// The iptables backend through the CLI: the kernel holds what iptables-legacy-restore would
+  /// load, a table the policy does not use survives, and rollback (also across a switch of
+  /// backend) gives back the exact listings.
+  @Test func iptablesBackendAppliesLikeRestoreAndRollsBackExactly() throws {
+    guard Self.ready else { return }
+    let site = try Site()
+    defer { site.remove() }
+    let oracle = try ScratchNamespace("ipt")
+    defer { oracle.remove() }
+    try site.ns.check(["/usr/sbin/iptables-legacy", "-t", "raw", "-A", "PREROUTING", "-p", "udp", "-j", "NOTRACK"])
+    func save(_ ns: ScratchNamespace) throws -> [String: [String]] {
+      Listing.iptables(try ns.check(["/usr/sbin/iptables-legacy-save"]))
+    }
+    let before = try save(site.ns)
+    #expect(try site.firebreak("apply", ["--backend", "iptables", "Rules/server.policy"]).status == 0)
+    let compiled = try run([Self.binary, "compile", "--backend", "iptables", "--family", "ip", "Rules/server.policy"])
+    try oracle.check(["/usr/sbin/iptables-legacy-restore"], input: compiled.stdout)
+    let applied = try save(site.ns)
+    #expect(applied["filter"] == (try save(oracle))["filter"])
+    #expect(applied["raw"] == before["raw"], "the raw table is not the policy's")
+    // Switch to nft: the iptables tables Firebreak owned are emptied, the nft table appears.
+    #expect(try site.firebreak("apply", ["Rules/lab.policy"]).status == 0)
+    #expect(try site.listing().contains("table ip filter"))
+    #expect(try site.firebreak("rollback").status == 0)
+    #expect(try save(site.ns) == applied)
+    #expect(!(try site.listing().contains("table ip filter")))
+    #expect(try site.firebreak("rollback", ["--to", "0"]).status == 0)
+    // x_tables cannot unload a table: the filter table stays loaded, empty, with ACCEPT policies.
+    let restored = try save(site.ns)
+    #expect(restored["raw"] == before["raw"])
+    #expect(restored["filter"].map { $0.allSatisfy { $0.hasPrefix(":") || $0 == "COMMIT" } } ?? true, "\(restored)")
+  }
+
   @Test func driftInOwnedTablesIsShownAndForeignChangesAreNot() throws {
     guard Self.ready else { return }
     let site = try Site()
