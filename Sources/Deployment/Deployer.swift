@@ -75,7 +75,7 @@ public struct Deployer {
     }
     let current = try store.generation(state.current)
     let now = try live.snapshot()
-    let managed = try managedTables()
+    let managed = state.managed
     try check(
       Before(generation: state.current, applied: current.firewall()?.ruleset, drift: Drift(current, now, managed)))
 
@@ -96,6 +96,9 @@ public struct Deployer {
       state.pending!.watchdogPID = try Watchdog.start(
         executable: executable, store: store, target: target, token: token)
     }
+    // Managed from now on, whether or not this process lives to record the generation.
+    let managedBefore = state.managed
+    state.managed = state.managed.union(owned)
     try store.write(state)
     do {
       try live.apply(request.firewall.ruleset, backend: request.backend, previouslyOwned: current.owned)
@@ -104,6 +107,7 @@ public struct Deployer {
       if let pid = state.pending?.watchdogPID, pid > 0 { kill(pid, SIGTERM) }
       state.journal = nil
       state.pending = nil
+      state.managed = managedBefore
       try store.write(state)
       throw error
     }
@@ -158,7 +162,7 @@ public struct Deployer {
   func restore(_ state: inout DeploymentState, to number: Int, reason: String) throws {
     let generation = try store.generation(number)
     let from = state.current
-    try live.restore(generation.snapshot, managed: try managedTables())
+    try live.restore(generation.snapshot, managed: state.managed)
     state.current = number
     state.confirmed = true
     state.pending = nil
@@ -185,7 +189,7 @@ public struct Deployer {
     guard try store.state() != nil else { return nil }
     let state = try loadRecovering()
     let current = try store.generation(state.current)
-    let drift = Drift(current, try live.snapshot(), try managedTables())
+    let drift = Drift(current, try live.snapshot(), state.managed)
     let alive = state.pending.map { kill($0.watchdogPID, 0) == 0 } ?? false
     return Status(
       current: current, confirmed: state.confirmed, pending: state.pending, watchdogAlive: alive, drift: drift,
@@ -224,7 +228,8 @@ public struct Deployer {
     guard let journal = state.journal else { return state }
     let from = try store.generation(journal.from)
     let now = try live.snapshot()
-    let managed = try managedTables().union(journal.owned)
+    state.managed = state.managed.union(journal.owned)
+    let managed = state.managed
     if now.canonicalText(of: managed) == from.snapshot.canonicalText(of: managed) {
       state.log("an interrupted apply of \(journal.policyPath) never reached the kernel; still \(journal.from)")
     } else {
@@ -241,11 +246,6 @@ public struct Deployer {
     state.journal = nil
     try store.write(state)
     return state
-  }
-
-  /// Every table any generation owned: what restores and drift may look at.
-  func managedTables() throws -> OwnedTables {
-    try store.generationNumbers().reduce(OwnedTables()) { $0.union(try store.generation($1).owned) }
   }
 
   static func summary(_ ruleset: Ruleset) -> String {

@@ -84,6 +84,9 @@ public struct DeploymentState: Codable, Sendable {
 
   public var current: Int
   public var confirmed: Bool
+  /// Every table any generation has owned: what restores and drift look at (kept here so no
+  /// command has to read every generation).
+  public var managed: OwnedTables
   public var pending: Pending?
   public var journal: Journal?
   /// `2026-12-04T23:50:00Z apply 3 (Rules/lab.policy)`, newest last, at most `maximumEvents`.
@@ -92,6 +95,7 @@ public struct DeploymentState: Codable, Sendable {
   public init(current: Int) {
     self.current = current
     confirmed = true
+    managed = OwnedTables()
     events = []
   }
 
