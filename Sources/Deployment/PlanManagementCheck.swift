@@ -40,10 +40,13 @@ public struct ManagementCheck: Hashable, Sendable {
 
   /// Predicts `flow` under `ruleset` (on a plain host, with the indexed engine).
   public init(flow: ManagementFlow, ruleset: Ruleset) {
-    self.init(flow: flow, simulator: Simulator(ruleset: ruleset))
+    self.init(
+      flow: flow, simulator: Simulator(ruleset: ruleset),
+      interfaces: flow.inputInterface == nil ? ManagementCheck.interfaceNames(ruleset) : [])
   }
 
-  init(flow: ManagementFlow, simulator: Simulator) {
+  /// `interfaces`: the names to try when the interface is not known and a rule tests it.
+  init(flow: ManagementFlow, simulator: Simulator, interfaces: [String]) {
     self.flow = flow
     var assumptions: [String] = []
     let server: IPAddress
@@ -62,8 +65,11 @@ public struct ManagementCheck: Hashable, Sendable {
       let label = clients.count > 1 ? " from \(client)" : ""
       for kind in ManagementCheck.Kind.allCases {
         let request = kind.request(client: client, server: server, flow: flow)
-        let result = try? simulator.simulate(request, trace: false)
-        probes.append(Probe(kind.name + label, request, result, flow: flow))
+        var probe = Probe(kind.name + label, request, try? simulator.simulate(request, trace: false), flow: flow)
+        if probe.verdict == .unknown, probe.reason?.contains(Probe.interfaceHint) == true {
+          probe.decideOverInterfaces(interfaces, request, simulator)
+        }
+        probes.append(probe)
       }
     }
     self.probes = probes
@@ -79,6 +85,29 @@ public struct ManagementCheck: Hashable, Sendable {
 
   /// True when the new ruleset would cut the flow off.
   public var isLockout: Bool { outcome == .blocked }
+
+  /// The interface names the ruleset tests (a wildcard as one name it matches), without `lo` (a
+  /// remote client does not come in on it), plus one name no rule mentions.
+  static func interfaceNames(_ ruleset: Ruleset) -> [String] {
+    var names = Set<String>()
+    func add(_ pattern: InterfacePattern) { names.insert(pattern.isWildcard ? pattern.name + "0" : pattern.name) }
+    for table in ruleset.tables {
+      for set in table.sets {
+        for case .interface(let pattern) in set.elements { add(pattern) }
+      }
+      for chain in table.chains {
+        for rule in chain.rules {
+          for match in rule.matches {
+            if case .interface(_, let operand) = match.kind { operand.inlineElements.forEach(add) }
+          }
+        }
+      }
+    }
+    names.remove("lo")
+    var other = "fbplan0"
+    while names.contains(other) { other += "0" }
+    return names.sorted() + [other]
+  }
 
   /// The first and last host of a prefix (one address for a single address).
   static func clientAddresses(_ prefix: IPPrefix) -> [IPAddress] {
@@ -155,12 +184,41 @@ extension ManagementCheck.Probe {
     var reason = FlowChanges.reason(result)
     if result.verdict == .unknown, flow.inputInterface == nil, let why = result.reason, why.contains("interface") {
       reason! +=
-        "; the interface the management traffic uses is not known and a rule tests it: give the interface"
-        + " (the one `ip route get \(flow.client.address)` names) to decide"
+        "; " + ManagementCheck.Probe.interfaceHint
+        + ": give the interface (the one `ip route get \(flow.client.address)` names)"
     }
     if result.verdict != .unknown, let decided = reason { reason = "by " + decided }
     self.reason = reason
   }
 
   static func localAddress(_ v: IPVersion) -> IPAddress { PlanProbe.Generic.local(v) }
+
+  static let interfaceHint = "the interface the management traffic uses is not known and a rule tests it"
+
+  /// Without the interface, tries every name in `interfaces`: one verdict for all of them decides
+  /// (the interface does not matter); different verdicts stay "cannot tell" and say which is which.
+  mutating func decideOverInterfaces(_ interfaces: [String], _ request: Simulator.Request, _ simulator: Simulator) {
+    var byVerdict: [Simulation.Verdict: [String]] = [:]
+    var first: Simulation?
+    for name in interfaces {
+      var tried = request
+      if hook == .output { tried.packet.outputInterface = name } else { tried.packet.inputInterface = name }
+      guard let result = try? simulator.simulate(tried, trace: false) else { return }
+      byVerdict[result.verdict, default: []].append(name)
+      if first == nil { first = result }
+    }
+    guard let first else { return }
+    if byVerdict.count == 1, first.verdict != .unknown {
+      verdict = first.verdict
+      outcome = first.verdict == .accept ? .passes : .blocked
+      let decided = FlowChanges.reason(first).map { "by " + $0 + "; " } ?? ""
+      reason =
+        decided + "the interface is not known; the verdict is the same on every interface the rules name and on any"
+        + " other (lo excepted)"
+      return
+    }
+    let order: [Simulation.Verdict] = [.accept, .drop, .reject, .unknown]
+    let parts = order.compactMap { v in byVerdict[v].map { "\(v.rawValue) on \($0.joined(separator: ", "))" } }
+    reason = (reason ?? "") + "; it depends on the interface: " + parts.joined(separator: "; ")
+  }
 }
