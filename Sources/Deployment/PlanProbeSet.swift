@@ -34,9 +34,10 @@ enum ProbeSet {
         let aiming = RuleAim.Table(table)
         let reach = reachingPaths(table)
         for chain in table.chains {
-          guard let hooks = reach[chain.name], !hooks.isEmpty else { continue }
+          guard let entry = reach[chain.name], !entry.hooks.isEmpty else { continue }
           for rule in chain.rules {
-            for probe in RuleAim(rule: rule, table: aiming).probes(hooks: hooks) { add(probe) }
+            let aim = RuleAim(rule: rule, table: aiming, entryMatches: entry.matches)
+            for probe in aim.probes(hooks: entry.hooks) { add(probe) }
           }
         }
       }
@@ -44,10 +45,17 @@ enum ProbeSet {
     return result
   }
 
-  /// For each chain, the paths (input, forward, output) whose base chains reach it, directly or
-  /// through jumps and gotos.
-  static func reachingPaths(_ table: Table) -> [String: [Hook]] {
+  /// How packets reach a chain: the paths (input, forward, output) whose base chains lead to it,
+  /// and the matches of the first jump or goto found on the way (a packet aimed at a rule of a
+  /// regular chain must pass them to get there).
+  struct Entry {
+    var hooks: [Hook]
+    var matches: [Match]
+  }
+
+  static func reachingPaths(_ table: Table) -> [String: Entry] {
     var reach: [String: Set<Hook>] = [:]
+    var entryMatches: [String: [Match]] = [:]
     var work: [String] = []
     for chain in table.chains {
       guard let base = chain.base else { continue }
@@ -59,6 +67,7 @@ enum ProbeSet {
       case .ingress: hooks = []
       }
       reach[chain.name, default: []].formUnion(hooks)
+      entryMatches[chain.name] = []
       work.append(chain.name)
     }
     let byName = Dictionary(table.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -66,6 +75,7 @@ enum ProbeSet {
       let hooks = reach[name] ?? []
       for rule in byName[name]?.rules ?? [] {
         guard let target = rule.verdict?.targetChain else { continue }
+        if entryMatches[target] == nil { entryMatches[target] = (entryMatches[name] ?? []) + rule.matches }
         let before = reach[target] ?? []
         if !hooks.isSubset(of: before) {
           reach[target] = before.union(hooks)
@@ -73,6 +83,8 @@ enum ProbeSet {
         }
       }
     }
-    return reach.mapValues { $0.sorted() }
+    var result: [String: Entry] = [:]
+    for (name, hooks) in reach { result[name] = Entry(hooks: hooks.sorted(), matches: entryMatches[name] ?? []) }
+    return result
   }
 }

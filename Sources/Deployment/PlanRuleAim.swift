@@ -17,9 +17,18 @@ struct RuleAim {
 
   var rule: Rule
   var table: Table
+  /// The matches of the rule, after those of the jump that leads to its chain.
+  var matches: [Match]
+
+  init(rule: Rule, table: Table, entryMatches: [Match] = []) {
+    self.rule = rule
+    self.table = table
+    matches = entryMatches + rule.matches
+  }
 
   func probes(hooks: [Hook]) -> [PlanProbe] {
-    let states: [CTState] = rule.matches.contains { if case .ctState = $0.kind { true } else { false } }
+    let states: [CTState] =
+      matches.contains { if case .ctState = $0.kind { true } else { false } }
       ? [.new, .established] : [.new]
     var probes: [PlanProbe] = []
     for v in versions() {
@@ -39,7 +48,7 @@ struct RuleAim {
   /// The IP versions the table sees and the rule allows.
   func versions() -> [IPVersion] {
     table.family.ipVersions.filter { v in
-      rule.matches.allSatisfy { match in
+      matches.allSatisfy { match in
         switch match.kind {
         case .address(let mv, _, _), .icmpType(let mv, _), .icmpCode(let mv, _): return mv == v
         case .l4proto(.ipProtocol, _): return v == .v4
@@ -53,7 +62,7 @@ struct RuleAim {
   /// One packet per element of a positive destination port set (a few at most); nil means "the
   /// rule does not choose".
   func destinationPorts(_ v: IPVersion) -> [PortRange?] {
-    for match in rule.matches where !match.negated {
+    for match in matches where !match.negated {
       guard case .port(_, .destination, let operand) = match.kind else { continue }
       let ports = portElements(operand)
       if !ports.isEmpty { return Array(ports.prefix(ProbeSet.elementsPerRule)) }
@@ -65,7 +74,7 @@ struct RuleAim {
     var p = PlanProbe.Generic.packet(v, hook, proto: 6, port: 22, state: state)
     var flags: TCPFlags?
     var portChosen = false
-    for match in rule.matches {
+    for match in matches {
       let positive = !match.negated
       switch match.kind {
       case .address(_, let direction, let operand):
@@ -158,7 +167,8 @@ struct RuleAim {
 
   func pick(_ values: [UInt8], positive: Bool, current: UInt8) -> UInt8 {
     if positive { return values.first ?? current }
-    return values.contains(current) ? (0...255).first { !values.contains(UInt8($0)) }.map(UInt8.init) ?? current : current
+    return values.contains(current)
+      ? (0...255).first { !values.contains(UInt8($0)) }.map(UInt8.init) ?? current : current
   }
 
   /// The first usable address of an element (not the network address of a prefix).
