@@ -58,7 +58,7 @@ public struct RulesetDiff: Hashable, Sendable {
       if let name { s += " \(name)" }
       if let index { s += " [\(index)]" }
       if !detail.isEmpty { s += ": \(detail)" }
-      if let where_ = location.knownText { s += "  (\(where_))" }
+      if let source = location.knownText { s += "  (\(source))" }
       return s
     }
   }
