@@ -23,6 +23,13 @@ let package = Package(
     .executableTarget(
       name: "firebreak-bench", dependencies: ["SyntheticRulesets", "VerdictEngine", "NetfilterModel"],
       path: "Benchmarks/FirebreakBench"),
+    .executableTarget(
+      name: "firebreak-apply-bench",
+      dependencies: [
+        "SyntheticRulesets", "NFTablesNative", "NFTablesBackend", "IPTablesNative", "IPTablesBackend", "Topology",
+        "NetfilterModel",
+      ],
+      path: "Benchmarks/ApplyBench"),
     // libnftnl and libmnl (netlink), the rtnetlink uapi and namespace syscalls.
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
     // libiptc (legacy x_tables) for native iptables.

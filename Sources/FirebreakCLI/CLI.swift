@@ -1,3 +1,4 @@
+import Foundation
 import IPTablesBackend
 import NFTablesBackend
 import NetfilterModel
@@ -15,11 +16,17 @@ public struct CLI {
   let source: any PolicySource
   /// This program, for the processes it starts (the confirm watchdog).
   let executable: String
+  /// The environment (`SSH_CONNECTION` for the lockout guard).
+  let environment: [String: String]
 
-  public init(console: Console, source: any PolicySource = FileSource(), executable: String? = nil) {
+  public init(
+    console: Console, source: any PolicySource = FileSource(), executable: String? = nil,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) {
     self.console = console
     self.source = source
     self.executable = executable ?? CLI.ownExecutable()
+    self.environment = environment
   }
 
   /// The running program's path (`/proc/self/exe` resolved).
@@ -45,6 +52,8 @@ public struct CLI {
                                                prove the policy with real packets in scratch namespaces
       simulate POLICY PACKET [--json] [--batch FILE]
                                                predict the kernel's verdict for a packet, with a trace
+      plan [--netns NS] [--backend nft|iptables] [--keep SRC:PORT] [--json] POLICY
+                                               what apply would change: rules, flows, lockout check
       apply [--netns NS] [--backend nft|iptables] [--confirm SECONDS] [--force] POLICY
                                                apply to the live kernel atomically, as a new generation
       confirm [--netns NS]                     keep a generation applied with --confirm
@@ -74,6 +83,7 @@ public struct CLI {
     case "simulate": return runCommand(SimulateCommand.self, rest)
     case "topology": return runCommand(TopologyCommand.self, rest)
     case "verify": return runCommand(VerifyCommand.self, rest)
+    case "plan": return runCommand(PlanCommand.self, rest)
     case "apply": return runCommand(ApplyCommand.self, rest)
     case "confirm": return runCommand(ConfirmCommand.self, rest)
     case "rollback": return runCommand(RollbackCommand.self, rest)

@@ -112,10 +112,22 @@ struct ApplyCommand: Command {
       let deployer = options.deployer(cli)
       let request = Deployer.ApplyRequest(
         policyPath: path, policyFiles: files, firewall: firewall, backend: backend, confirmSeconds: confirm)
+      let flows = try cli.managementFlows(args, options.target)
+      let force = args.switches.contains("--force")
       let applied = try deployer.apply(request) { before in
         if let drift = before.drift {
           cli.console.print("warning: the live tables differ from generation \(before.generation) (drift):")
           for line in drift.lines.prefix(40) { cli.console.print("  " + line) }
+        }
+        let plan = Plan(old: before.applied ?? Ruleset(), new: firewall.ruleset, management: flows)
+        cli.console.print(plan.text)
+        if plan.isLockout {
+          guard force else {
+            throw Refusal.lockout(
+              "the plan predicts the management connection is cut (see above); nothing was changed (--force applies anyway)"
+            )
+          }
+          cli.console.print("--force: applying despite the predicted lockout")
         }
       }
       cli.console.print("applied generation \(applied.generation) (previous: \(applied.previous)) to \(options.target)")
@@ -126,6 +138,111 @@ struct ApplyCommand: Command {
       }
       return 0
     }
+  }
+}
+
+/// `firebreak plan [--netns NS] [--backend nft|iptables] [--keep SRC:PORT] [--json] POLICY`.
+struct PlanCommand: Command {
+  static let name = "plan"
+  static let spec = Arguments.Spec(
+    valued: DeploymentOptions.valued.union(["--backend", "--firewall", "--keep", "--iif"]), switches: ["--json"],
+    positionals: 1...1, positionalName: "POLICY file")
+  static let help = """
+    Usage: firebreak plan [--netns NS] [--backend nft|iptables] [--firewall NAME] [--keep SRC:PORT[,...]]
+                          [--iif NAME] [--json] POLICY
+
+    What 'firebreak apply' would do, changing nothing: the tables, chains and rules added, removed
+    or changed against the generation applied now; the flows whose verdict changes (packets
+    derived from both rulesets, run through the verdict engine); and the lockout check: the
+    management connection ($SSH_CONNECTION, and each --keep SRC:PORT) under the new ruleset.
+      --iif NAME           the interface management traffic arrives on (default: from the routes)
+      --json               the plan as one JSON object
+    \(DeploymentOptions.help)
+    Exit status: 0, or 4 when the plan predicts a lockout; 2 for an invalid policy.
+    """
+
+  func run(_ args: Arguments, _ cli: CLI) throws -> Int32 {
+    let options = try DeploymentOptions(args)
+    let backend = Backend(rawValue: try args.choice("--backend", of: ["nft", "iptables"], default: "nft"))!
+    let path = args.positionals[0]
+    guard let (firewall, _) = cli.loadFirewall(path, args.values["--firewall"], netns: options.target.name) else {
+      return 2
+    }
+    let problems = DeployCheck.unsupported(firewall.ruleset, backend: backend)
+    if !problems.isEmpty {
+      cli.report(problems)
+      return 2
+    }
+    let flows = try cli.managementFlows(args, options.target)
+    return cli.deploying {
+      let state = try options.store.state()
+      let old = try state.flatMap { try options.store.generation($0.current).firewall()?.ruleset }
+      let plan = Plan(old: old ?? Ruleset(), new: firewall.ruleset, management: flows)
+      if args.switches.contains("--json") {
+        cli.console.print(PlanCommand.json(plan.record, generation: state?.current).text)
+      } else {
+        if old == nil {
+          cli.console.print("(nothing applied by Firebreak in \(options.target) yet: compared with no firewall)")
+        }
+        cli.console.print(plan.text)
+      }
+      return plan.isLockout ? 4 : 0
+    }
+  }
+
+  static func json(_ r: PlanRecord, generation: Int?) -> JSON {
+    func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    return .object([
+      ("against_generation", generation.map(JSON.int) ?? .null), ("lockout", .bool(r.isLockout)),
+      ("lockout_uncertain", .bool(r.isLockoutUncertain)), ("added", .int(r.added)), ("removed", .int(r.removed)),
+      ("changed", .int(r.changed)),
+      (
+        "diff",
+        .array(
+          r.diff.map {
+            .object([
+              ("change", .string($0.change)), ("object", .string($0.object)), ("family", .string($0.family)),
+              ("table", .string($0.table)), ("name", optional($0.name)), ("index", $0.index.map(JSON.int) ?? .null),
+              ("detail", .string($0.detail)), ("source", optional($0.source)), ("text", .string($0.text)),
+            ])
+          })
+      ),
+      (
+        "flow_changes",
+        .array(
+          r.flowChanges.map {
+            .object([
+              ("flow", .string($0.flow)), ("hook", .string($0.hook)), ("old", .string($0.old)),
+              ("new", .string($0.new)),
+              ("old_reason", optional($0.oldReason)), ("new_reason", optional($0.newReason)),
+              ("text", .string($0.text)),
+            ])
+          })
+      ),
+      ("flow_change_count", .int(r.flowChangeCount)), ("probe_count", .int(r.probeCount)),
+      (
+        "management",
+        .array(
+          r.management.map { m in
+            .object([
+              ("flow", .string(m.flow)), ("origin", .string(m.origin)), ("outcome", .string(m.outcome)),
+              ("lockout", .bool(m.isLockout)),
+              (
+                "probes",
+                .array(
+                  m.probes.map {
+                    .object([
+                      ("name", .string($0.name)), ("packet", .string($0.packet)), ("hook", .string($0.hook)),
+                      ("verdict", .string($0.verdict)), ("outcome", .string($0.outcome)),
+                      ("reason", optional($0.reason)),
+                    ])
+                  })
+              ),
+              ("assumptions", .array(m.assumptions.map(JSON.string))),
+            ])
+          })
+      ),
+    ])
   }
 }
 
@@ -337,6 +454,39 @@ enum DeployCheck {
 }
 
 extension CLI {
+  /// The management flows the lockout guard protects: `$SSH_CONNECTION` and each `--keep`
+  /// (comma-separated), arriving on `--iif` or the interface the routes give.
+  func managementFlows(_ args: Arguments, _ target: NamespaceTarget) throws -> [ManagementFlow] {
+    let iif = args.values["--iif"]
+    var flows: [ManagementFlow] = []
+    if let ssh = environment["SSH_CONNECTION"], !ssh.isEmpty {
+      flows.append(
+        try CLI.flow(
+          Result { () throws(ManagementFlowError) in try ManagementFlow(sshConnection: ssh, inputInterface: iif) }))
+    }
+    for keep in (args.values["--keep"] ?? "").split(separator: ",") {
+      flows.append(
+        try CLI.flow(
+          Result { () throws(ManagementFlowError) in try ManagementFlow(keep: String(keep), inputInterface: iif) }))
+    }
+    // Without --iif, the interface the routes say the client's packets arrive on.
+    if iif == nil {
+      for i in flows.indices {
+        flows[i].inputInterface = ManagementFlow.arrivalInterface(
+          client: flows[i].client.address, server: flows[i].server, in: target)
+      }
+    }
+    return flows
+  }
+
+  /// A parsed flow, or its parse error as a usage error (exit 2).
+  static func flow(_ parsed: Result<ManagementFlow, ManagementFlowError>) throws -> ManagementFlow {
+    switch parsed {
+    case .success(let flow): return flow
+    case .failure(let e): throw Arguments.UsageError(message: e.message)
+    }
+  }
+
   /// Loads a policy recording every file it reads, and picks the firewall to deploy: `--firewall`,
   /// else the one named like the namespace, else `host`. nil (after printing why) when there is none.
   func loadFirewall(_ path: String, _ wanted: String?, netns: String?) -> (Firewall, [String: String])? {

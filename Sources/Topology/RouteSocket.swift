@@ -13,11 +13,21 @@ public final class RouteSocket {
   var sequence: UInt32 = UInt32(truncatingIfNeeded: time(nil))
 
   /// Opens `NETLINK_ROUTE` inside `namespace` (`mnl_socket_open`, `mnl_socket_bind`).
-  public init(namespace: String) throws {
-    self.namespace = namespace
+  public convenience init(namespace: String) throws {
     let (opened, error): (OpaquePointer?, Int32) = try NetworkNamespace.run(in: namespace) {
       (mnl_socket_open(NETLINK_ROUTE), errno)
     }
+    try self.init(opened: opened, error: error, namespace: namespace)
+  }
+
+  /// Opens `NETLINK_ROUTE` in the calling thread's own namespace.
+  public convenience init() throws {
+    let opened = mnl_socket_open(NETLINK_ROUTE)
+    try self.init(opened: opened, error: errno, namespace: "(current)")
+  }
+
+  init(opened: OpaquePointer?, error: Int32, namespace: String) throws {
+    self.namespace = namespace
     guard let opened else { throw NetlinkError(errno: error, operation: "open rtnetlink socket in", object: namespace) }
     guard mnl_socket_bind(opened, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
       let e = errno

@@ -38,7 +38,7 @@ import Testing
     func firebreak(_ command: String, _ args: [String] = [], environment: [String: String] = [:]) throws
       -> CommandResult
     {
-      try run([DeploymentKernelTests.binary, command] + common + args)
+      try run([DeploymentKernelTests.binary, command] + common + args, environment: environment)
     }
 
     func listing() throws -> String { try ns.check(["/usr/sbin/nft", "list", "ruleset"]) }
@@ -100,6 +100,39 @@ import Testing
     let restored = try save(site.ns)
     #expect(restored["raw"] == before["raw"])
     #expect(restored["filter"].map { $0.allSatisfy { $0.hasPrefix(":") || $0 == "COMMIT" } } ?? true, "\(restored)")
+  }
+
+  /// A policy that drops new SSH connections from the client in $SSH_CONNECTION: plan says so and
+  /// exits 4, apply refuses (exit 4, nothing changed), apply --force goes ahead.
+  @Test func lockoutGuardRefusesUnlessForced() throws {
+    guard Self.ready else { return }
+    let site = try Site()
+    defer { site.remove() }
+    let policy = NSTemporaryDirectory() + "fbt-lockout-\(UInt32.random(in: 0...UInt32.max)).policy"
+    try """
+    table inet filter {
+      chain input {
+        type filter hook input priority filter; policy drop;
+        ct state established,related accept
+        tcp dport 80 accept
+      }
+    }
+
+    """.write(toFile: policy, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: policy) }
+    let ssh = ["SSH_CONNECTION": "192.0.2.10 50000 10.0.0.1 22"]
+    let plan = try site.firebreak("plan", [policy], environment: ssh)
+    #expect(plan.status == 4)
+    #expect(plan.stdout.contains("LOCKOUT"), "\(plan.stdout)")
+    let before = try site.listing()
+    let refused = try site.firebreak("apply", [policy], environment: ssh)
+    #expect(refused.status == 4)
+    #expect(refused.stderr.contains("management connection is cut"), "\(refused.stderr)")
+    #expect(try site.listing() == before)
+    #expect(try site.firebreak("apply", ["--force", policy], environment: ssh).status == 0)
+    #expect(try site.listing().contains("table inet filter"))
+    // A policy that lets SSH in is no lockout.
+    #expect(try site.firebreak("plan", ["Rules/server.policy"], environment: ssh).status == 0)
   }
 
   @Test func driftInOwnedTablesIsShownAndForeignChangesAreNot() throws {

@@ -43,10 +43,13 @@ struct CommandResult {
 
 /// Runs a command from an argv array (never a shell string), optionally feeding stdin.
 @discardableResult
-func run(_ argv: [String], input: String? = nil) throws -> CommandResult {
+func run(_ argv: [String], input: String? = nil, environment: [String: String] = [:]) throws -> CommandResult {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: argv[0])
   process.arguments = Array(argv.dropFirst())
+  if !environment.isEmpty {
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+  }
   let out = Pipe()
   let err = Pipe()
   let inp = Pipe()
