@@ -1,12 +1,17 @@
 extension Plan {
   /// The readable report, at most `flowLimit` flow lines; a lockout is a loud block at the end.
-  public func text(flowLimit: Int = 50) -> String {
+  /// The report; at most `diffLimit` diff entries and `flowLimit` flows are listed (nil: all).
+  public func text(flowLimit: Int = 50, diffLimit: Int? = nil) -> String {
     var lines: [String] = []
     if diff.isEmpty {
       lines.append("Rules: no change")
     } else {
       lines.append("Rules: \(diff.summary)")
-      lines += diff.entries.map { "  " + $0.text }
+      let shown = diffLimit.map { Array(diff.entries.prefix($0)) } ?? diff.entries
+      lines += shown.map { "  " + $0.text }
+      if shown.count < diff.entries.count {
+        lines.append("  … and \(diff.entries.count - shown.count) more ('firebreak plan' lists them all)")
+      }
     }
     if flowChanges.count == 0 {
       lines.append("Flows: no verdict changes (\(flowChanges.probeCount) packets checked)")

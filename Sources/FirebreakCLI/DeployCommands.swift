@@ -120,7 +120,7 @@ struct ApplyCommand: Command {
           for line in drift.lines.prefix(40) { cli.console.print("  " + line) }
         }
         let plan = Plan(old: before.applied ?? Ruleset(), new: firewall.ruleset, management: flows)
-        cli.console.print(plan.text)
+        cli.console.print(plan.text(flowLimit: 20, diffLimit: 40))
         if plan.isLockout {
           guard force else {
             throw Refusal.lockout(

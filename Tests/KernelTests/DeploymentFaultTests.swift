@@ -51,17 +51,28 @@ import Testing
     // Kills that left the old ruleset (the transaction had not run) and the new one.
     var (old, new) = (0, 0)
     var holding = 1
+    // Where kills land adapts: later after a kill that came before the transaction, earlier after
+    // one that came after it, so they concentrate around the moment the kernel changes.
+    var window = slowest
     for n in 0..<kills {
-      let path = paths[n % 2]
-      let apply = try Spawned([DeploymentKernelTests.binary, "apply"] + site.common + ["--wait", "60", path])
+      // Always the ruleset the kernel does not hold, so old and new can be told apart.
+      let path = paths[1 - holding]
+      let apply = try Spawned(
+        [DeploymentKernelTests.binary, "apply"] + site.common + ["--wait", "60", path], reading: false)
       // The injected fault: SIGKILL somewhere in the apply's life (or just after it).
-      usleep(useconds_t(Double.random(in: 0...(slowest * 1.2), using: &rng) * 1_000_000))
+      usleep(useconds_t(Double.random(in: 0...window, using: &rng) * 1_000_000))
       apply.kill()
       let live = try site.listing()
       let which = listings.firstIndex(of: live)
       #expect(which != nil, "kill \(n): the kernel holds neither ruleset")
       if let which {
-        if which == holding { old += 1 } else { new += 1 }
+        if which == holding {
+          old += 1
+          window = min(window * 1.15, slowest * 3)
+        } else {
+          new += 1
+          window *= 0.87
+        }
         holding = which
       }
       // The next command recovers: state loads, generations agree with the kernel.

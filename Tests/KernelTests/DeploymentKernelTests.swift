@@ -227,10 +227,12 @@ final class Spawned {
   let output = Pipe()
   var collected = ""
 
-  init(_ argv: [String]) throws {
+  /// Starts argv; with `reading` false its output goes to /dev/null (a pipe nobody reads would
+  /// block a chatty child).
+  init(_ argv: [String], reading: Bool = true) throws {
     process.executableURL = URL(fileURLWithPath: argv[0])
     process.arguments = Array(argv.dropFirst())
-    process.standardOutput = output
+    process.standardOutput = reading ? output : FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
   }
