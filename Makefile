@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 FIREBREAK = .build/release/firebreak
 LAB = Rules/lab.policy
 
-.PHONY: setup build demo test bench format lint clean
+.PHONY: setup build demo test bench bench-apply format lint clean
 
 setup:
 	./scripts/setup.sh
@@ -32,6 +32,9 @@ demo: build
 	@if [ "$$(id -u)" = 0 ]; then \
 	  $(FIREBREAK) verify Rules/lab-blocked.policy && $(FIREBREAK) verify $(LAB); \
 	else echo "(verify needs root: skipped)"; fi
+	@echo "== apply with confirmation, on a scratch namespace standing for the VM"
+	@if [ "$$(id -u)" = 0 ]; then ./scripts/deploy-demo.sh $(FIREBREAK); \
+	else echo "(apply needs root: skipped)"; fi
 
 test: setup
 	$(SWIFT) test
@@ -39,6 +42,11 @@ test: setup
 bench: setup
 	$(SWIFT) build -c release --product firebreak-bench
 	.build/release/firebreak-bench
+
+# Native apply against nft -f and iptables-legacy-restore (root; a scratch namespace).
+bench-apply: setup
+	$(SWIFT) build -c release --product firebreak-apply-bench
+	.build/release/firebreak-apply-bench
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
