@@ -31,7 +31,11 @@ public enum Watchdog {
     var pid: pid_t = 0
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
+    // An ignored signal stays ignored across exec: the watchdog is deaf to SIGHUP from its first
+    // instruction, not only once it has run far enough to say so itself.
+    let previous = signal(SIGHUP, SIG_IGN)
     let status = posix_spawn(&pid, executable, &actions, &attributes, cArgs, environ)
+    signal(SIGHUP, previous)
     guard status == 0 else {
       throw AtomicFile.Failure(operation: "start the confirm watchdog", path: executable, errno: status)
     }

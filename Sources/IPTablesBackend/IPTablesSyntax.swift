@@ -1,10 +1,10 @@
 import NetfilterModel
 
 /// How `iptables-save` spells values, so compiled text lists back unchanged.
-enum IPTablesSyntax {
+public enum IPTablesSyntax {
   /// A string as `xtables_save_string` prints it: bare when it is non-empty and only
   /// `[A-Za-z0-9_-]`, else in double quotes with `"`, `\` and `'` escaped by a backslash.
-  static func quoted(_ text: String) -> String {
+  public static func quoted(_ text: String) -> String {
     let bare =
       !text.isEmpty
       && text.unicodeScalars.allSatisfy { c in

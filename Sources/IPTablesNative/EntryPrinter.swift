@@ -1,5 +1,6 @@
 import CIPTC
 import Foundation
+import IPTablesBackend
 import NetfilterModel
 
 /// Prints an entry of a snapshot the way `iptables-save` prints it: `-A CHAIN -s … -m … -j …`.
@@ -116,20 +117,6 @@ extension Bytes {
     return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// A string as `xtables_save_string` prints it: bare when only `[A-Za-z0-9_-]`, else quoted
-  /// with `"`, `\` and `'` escaped.
-  static func saveString(_ text: String) -> String {
-    let bare =
-      !text.isEmpty
-      && text.unicodeScalars.allSatisfy { c in
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
-      }
-    if bare { return text }
-    var out = "\""
-    for c in text {
-      if c == "\"" || c == "\\" || c == "'" { out.append("\\") }
-      out.append(c)
-    }
-    return out + "\""
-  }
+  /// A string as `xtables_save_string` prints it (the compiler's own spelling).
+  static func saveString(_ text: String) -> String { IPTablesSyntax.quoted(text) }
 }

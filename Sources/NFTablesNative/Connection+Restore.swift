@@ -17,14 +17,7 @@ extension Connection {
     var deleted = Set<TableID>()
     for id in replacing + snapshot.tableIDs where deleted.insert(id).inserted { batch.deleteTable(id) }
     for table in snapshot.tables { batch.restore(table) }
-    let built = DispatchTime.now()
-    let bytes = batch.bytes.count
-    try socket.send(batch)
-    let done = DispatchTime.now()
-    return ApplyStatistics(
-      messages: batch.messageCount, bytes: bytes,
-      buildSeconds: Double(built.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9,
-      kernelSeconds: Double(done.uptimeNanoseconds - built.uptimeNanoseconds) / 1e9)
+    return try send(batch, builtSince: start)
   }
 }
 

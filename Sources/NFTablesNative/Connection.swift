@@ -51,6 +51,11 @@ public final class Connection {
       batch.deleteTable(TableID(table))
       batch.addTable(table, rules: rules)
     }
+    return try send(batch, builtSince: start)
+  }
+
+  /// Sends a built batch as one transaction and says what it cost (building took since `start`).
+  func send(_ batch: Batch, builtSince start: DispatchTime) throws -> ApplyStatistics {
     let built = DispatchTime.now()
     let bytes = batch.bytes.count
     try socket.send(batch)

@@ -195,7 +195,12 @@ import Testing
     let cli = try Spawned([Self.binary, "apply"] + site.common + ["--confirm", "3", "Rules/lab-blocked.policy"])
     try cli.waitForOutput("applied generation 2")
     let pending = try #require(try StateStore(directory: site.stateDir).state()?.pending)
+    // The watchdog leads a session of its own, so a terminal's or an SSH session's hangup never
+    // reaches it; and it ignores SIGHUP anyway.
+    #expect(getsid(pending.watchdogPID) == pending.watchdogPID)
+    #expect(getsid(pending.watchdogPID) != getsid(cli.process.processIdentifier))
     cli.kill()
+    kill(pending.watchdogPID, SIGHUP)
     #expect(try site.listing() != before)
     // The watchdog lives on in its own session and restores generation 1 at the deadline.
     try waitUntil(seconds: 15) { processEnded(pending.watchdogPID) }
