@@ -66,29 +66,22 @@ public final class ChainIndex: Sendable {
   /// The rules that may match `packet` at `hook`, ascending; nil when the index cannot narrow
   /// them down (a field it splits on is missing from the packet).
   public func candidates(for packet: Packet, hook: Hook) -> [Int32]? {
-    // Runs once per packet per chain entered: no heap work but the answer itself.
+    candidateList(for: packet, hook: hook).map { list in (0..<list.count).map { list[$0] } }
+  }
+
+  /// The candidates as the rule runner keeps them: a handful inline, no heap.
+  func candidateList(for packet: Packet, hook: Hook) -> CandidateList? {
+    // Runs once per packet per chain entered: nothing on the heap unless the list is long.
     withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: ChainIndex.maximumLeaves) { leaves in
       guard let count = collect(packet, hook, leaves) else { return nil }
-      let total = leaves[..<count].reduce(0) { $0 + $1.count }
-      return ruleStore.withUnsafeBufferPointer { store in
-        [Int32](unsafeUninitializedCapacity: total) { result, initialized in
-          // The leaves are ascending runs: append each, insertion sort (few, short runs).
-          var n = 0
-          for leaf in leaves[..<count] {
-            for i in leaf {
-              let v = store[i]
-              var j = n
-              while j > 0 && result[j - 1] > v {
-                result[j] = result[j - 1]
-                j -= 1
-              }
-              result[j] = v
-              n += 1
-            }
-          }
-          initialized = n
+      var list = CandidateList()
+      ruleStore.withUnsafeBufferPointer { store in
+        // The leaves are ascending runs: insert each rule in order (few, short runs).
+        for leaf in leaves[..<count] {
+          for i in leaf { list.insertSorted(store[i]) }
         }
       }
+      return list
     }
   }
 
@@ -189,5 +182,36 @@ public final class ChainIndex: Sendable {
         }
       }
     }
+  }
+}
+
+/// A short ascending list of rule positions: up to 16 inline (the usual case), more on the heap.
+struct CandidateList {
+  private(set) var count = 0
+  private var inline = SIMD16<Int32>()
+  private var overflow: [Int32] = []
+
+  subscript(_ i: Int) -> Int32 { count <= 16 ? inline[i] : overflow[i] }
+
+  /// Inserts `v` keeping the order (insertion sort step).
+  mutating func insertSorted(_ v: Int32) {
+    if count == 16 { overflow = (0..<16).map { inline[$0] } }
+    if count < 16 {
+      var j = count
+      while j > 0 && inline[j - 1] > v {
+        inline[j] = inline[j - 1]
+        j -= 1
+      }
+      inline[j] = v
+    } else {
+      var j = count
+      overflow.append(v)
+      while j > 0 && overflow[j - 1] > v {
+        overflow[j] = overflow[j - 1]
+        j -= 1
+      }
+      overflow[j] = v
+    }
+    count += 1
   }
 }

@@ -20,12 +20,11 @@ struct ChainRunner {
   /// The kernel's jump stack depth (NFT_JUMP_STACK_SIZE).
   static let maximumDepth = 16
 
-  func decision(_ chain: String, _ index: Int?, _ rule: Rule?, _ policyText: String = "", source: SourceLocation?)
-    -> Decision
-  {
+  /// A decision by rule `index` of `node` (nil: by the base chain's policy, worded `policyText`).
+  func decision(_ node: CompiledChain, _ index: Int?, _ policyText: String = "", source: SourceLocation?) -> Decision {
     Decision(
-      namespace: firewall.name, family: hooked.table.family, table: hooked.table.name, chain: chain, index: index,
-      decidingRule: rule, policyText: policyText, source: source, hook: hook)
+      namespace: firewall.name, family: hooked.table.family, table: hooked.table.name, chain: node.name,
+      rules: index == nil ? [] : node.models, position: index, policyText: policyText, source: source, hook: hook)
   }
 
   func run(_ packet: inout Packet, _ state: inout RunState) -> Outcome {
@@ -40,9 +39,9 @@ struct ChainRunner {
     // Indexed engine: walks the rules of the current chain that can match this packet (nil: all
     // of them), in order. Found once per chain entered;
     // the candidates list and the position reached in it.
-    var candidates: [Int32]? = nil
+    var candidates: CandidateList? = nil
     var cursor = 0
-    var stack: [(chain: CompiledChain, index: Int, candidates: [Int32]?, cursor: Int)] = []
+    var stack: [(chain: CompiledChain, index: Int, candidates: CandidateList?, cursor: Int)] = []
     let tracing = state.tracing
 
     // Everything but the flags is an autoclosure: bulk runs (no trace) must not pay for it.
@@ -62,17 +61,17 @@ struct ChainRunner {
       let text = "policy \(p.rawValue)"
       let location = hooked.base.location.line == 0 ? nil : hooked.base.location
       entry(hooked.chain, nil, text, matched: true, action: text, source: location)
-      let d = decision(hooked.chain.name, nil, nil, text, source: location)
+      let d = decision(hooked.compiled, nil, text, source: location)
       return p == .accept ? .accept(d, false) : .drop(d)
     }
 
-    candidates = current.index?.candidates(for: packet, hook: hook)
+    candidates = current.index?.candidateList(for: packet, hook: hook)
 
     while true {
       // Skip to the next rule that can match; the trace still lists the skipped ones.
-      if let list = candidates {
-        while cursor < list.count && Int(list[cursor]) < index { cursor += 1 }
-        let next = cursor < list.count ? Int(list[cursor]) : current.rules.count
+      if candidates != nil {
+        while cursor < candidates!.count && Int(candidates![cursor]) < index { cursor += 1 }
+        let next = cursor < candidates!.count ? Int(candidates![cursor]) : current.rules.count
         if tracing {
           for skipped in index..<next {
             let model = current.chain.rules[skipped]
@@ -131,13 +130,13 @@ struct ChainRunner {
       switch verdict {
       case .accept:
         entry(node.chain, index, text(), matched: true, action: "accept", source: source())
-        return .accept(decision(node.name, index, model(), source: source()), true)
+        return .accept(decision(node, index, source: source()), true)
       case .drop:
         entry(node.chain, index, text(), matched: true, action: "drop", source: source())
-        return .drop(decision(node.name, index, model(), source: source()))
+        return .drop(decision(node, index, source: source()))
       case .reject:
         entry(node.chain, index, text(), matched: true, action: "reject", source: source())
-        return .reject(decision(node.name, index, model(), source: source()))
+        return .reject(decision(node, index, source: source()))
       case .continue:
         entry(node.chain, index, text(), matched: true, action: "continue", source: source())
         index += 1
@@ -161,7 +160,7 @@ struct ChainRunner {
         }
         current = dest
         index = 0
-        candidates = dest.index?.candidates(for: packet, hook: hook)
+        candidates = dest.index?.candidateList(for: packet, hook: hook)
         cursor = 0
       case .snat, .dnat, .masquerade, .redirect:
         switch applyNAT(verdict, &packet, &state, text()) {
@@ -170,10 +169,10 @@ struct ChainRunner {
           return .unknown(why)
         case .dropped(let why):
           entry(node.chain, index, text(), matched: true, action: "drop (\(why))", source: source())
-          return .drop(decision(node.name, index, model(), source: source()))
+          return .drop(decision(node, index, source: source()))
         case .success(let description):
           entry(node.chain, index, text(), matched: true, action: description, source: source())
-          return .nat(decision(node.name, index, model(), source: source()))
+          return .nat(decision(node, index, source: source()))
         }
       }
     }

@@ -26,11 +26,12 @@ struct RunState {
   /// Record every rule consulted (off for bulk runs that only need verdicts).
   var tracing = true
 
-  /// The answer made of what the run collected.
-  func result(_ verdict: Simulation.Verdict, _ decision: Decision?, reason: String? = nil) -> Simulation {
-    Simulation(
+  /// The answer made of what the run collected (the packets move into it: the run is over).
+  mutating func result(_ verdict: Simulation.Verdict, _ decision: Decision?, reason: String? = nil) -> Simulation {
+    let delivered = self.delivered.take()
+    return Simulation(
       verdict: verdict, decidedBy: decision, path: path, trace: trace, assumptions: assumptions, reason: reason,
-      rewrites: rewrites, packet: sent, deliveredTo: delivered?.namespace, deliveredPacket: delivered?.packet)
+      rewrites: rewrites, packet: sent.take(), deliveredTo: delivered?.namespace, deliveredPacket: delivered?.packet)
   }
 
   mutating func assume(_ text: String) {

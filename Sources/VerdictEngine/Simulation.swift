@@ -165,20 +165,24 @@ public struct Decision: Hashable, Sendable {
     let table: String
     let chain: String
     let index: Int?
-    let decidingRule: Rule?
+    /// The deciding rule is `rules[rulePosition]` (the chain's own array: nothing is copied to
+    /// record it); no rule when `rulePosition` is negative.
+    let rules: [Rule]
+    let rulePosition: Int
     let policyText: String
     let source: SourceLocation?
     let hook: Hook
     init(
-      namespace: String?, family: Family, table: String, chain: String, index: Int?, decidingRule: Rule?,
-      policyText: String, source: SourceLocation?, hook: Hook
+      namespace: String?, family: Family, table: String, chain: String, index: Int?, rules: [Rule],
+      rulePosition: Int, policyText: String, source: SourceLocation?, hook: Hook
     ) {
       self.namespace = namespace
       self.family = family
       self.table = table
       self.chain = chain
       self.index = index
-      self.decidingRule = decidingRule
+      self.rules = rules
+      self.rulePosition = rulePosition
       self.policyText = policyText
       self.source = source
       self.hook = hook
@@ -199,7 +203,7 @@ public struct Decision: Hashable, Sendable {
     return policyText
   }
   /// The rule that decided, or nil for a policy.
-  public var decidingRule: Rule? { storage.decidingRule }
+  public var decidingRule: Rule? { storage.rulePosition >= 0 ? storage.rules[storage.rulePosition] : nil }
   /// `policy accept` / `policy drop` when the policy decided.
   var policyText: String { storage.policyText }
   /// `file:line:col` of the rule (or of the chain's type line for a policy).
@@ -212,8 +216,19 @@ public struct Decision: Hashable, Sendable {
     policyText: String = "", source: SourceLocation?, hook: Hook
   ) {
     storage = Storage(
-      namespace: namespace, family: family, table: table, chain: chain, index: index, decidingRule: decidingRule,
-      policyText: policyText, source: source, hook: hook)
+      namespace: namespace, family: family, table: table, chain: chain, index: index,
+      rules: decidingRule.map { [$0] } ?? [], rulePosition: decidingRule == nil ? -1 : 0, policyText: policyText,
+      source: source, hook: hook)
+  }
+
+  /// A decision by rule `position` of `rules` (a chain's rules), or by the policy (`position` nil).
+  init(
+    namespace: String?, family: Family, table: String, chain: String, rules: [Rule], position: Int?,
+    policyText: String, source: SourceLocation?, hook: Hook
+  ) {
+    storage = Storage(
+      namespace: namespace, family: family, table: table, chain: chain, index: position, rules: rules,
+      rulePosition: position ?? -1, policyText: policyText, source: source, hook: hook)
   }
 
   public static func == (a: Decision, b: Decision) -> Bool {

@@ -85,7 +85,7 @@ public struct Simulator {
       state.assume(Simulator.pathAssumption(hook, given: request.hook != nil))
     }
     if packet.kind == .arp {
-      return finish(.accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks")
+      return finish(.accept, nil, &state, reason: "ARP is not seen by the ip, ip6 and inet hooks")
     }
     let route: Int
     switch hook {
@@ -111,12 +111,12 @@ public struct Simulator {
       }
       switch firewall.run(hook: h, packet: &packet, state: &state, recordPath: false) {
       case .pass: continue
-      case .drop(let d): return finish(.drop, d, state)
-      case .reject(let d): return finish(.reject, d, state)
-      case .unknown(let why): return finish(.unknown, nil, state, reason: why)
+      case .drop(let d): return finish(.drop, d, &state)
+      case .reject(let d): return finish(.reject, d, &state)
+      case .unknown(let why): return finish(.unknown, nil, &state, reason: why)
       }
     }
-    return finish(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state)
+    return finish(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, &state)
   }
 
   /// The hooks a packet crosses without topology: to a local process, forwarded, sent locally.
@@ -150,7 +150,7 @@ public struct Simulator {
   }
 
   func finish(
-    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: RunState, reason: String? = nil
+    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: inout RunState, reason: String? = nil
   ) -> Simulation {
     state.result(verdict, decision, reason: reason)
   }

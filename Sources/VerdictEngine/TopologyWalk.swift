@@ -27,7 +27,7 @@ struct TopologyWalk {
     }
     state.sent = packet
     if packet.kind == .arp { return arp(packet, from: from, state) }
-    guard let version = packet.version else { return done(.unknown, nil, state, reason: "not an IP packet") }
+    guard let version = packet.version else { return done(.unknown, nil, &state, reason: "not an IP packet") }
 
     // Leave the sender.
     if network.owns(from, packet.destination) {
@@ -45,12 +45,12 @@ struct TopologyWalk {
     }
     guard let route = network.route(from, to: packet.destination) else {
       return done(
-        .drop, nil, state,
+        .drop, nil, &state,
         reason: "no route to \(packet.destination) in namespace \(from) (the kernel answers 'Network is unreachable')")
     }
     if packet.source == nil {
       guard let a = network.address(from, route.interface, version) else {
-        return done(.drop, nil, state, reason: "\(route.interface) in \(from) has no address to send from")
+        return done(.drop, nil, &state, reason: "\(route.interface) in \(from) has no address to send from")
       }
       packet.source = a
     }
@@ -68,9 +68,9 @@ struct TopologyWalk {
     let context = NetworkContext { [network] name, version in network.address(namespace, name, version) }
     switch simulator.firewall(namespace).run(hook: hook, packet: &packet, state: &state, topology: context) {
     case .pass: return nil
-    case .drop(let d): return done(.drop, d, state)
-    case .reject(let d): return done(.reject, d, state)
-    case .unknown(let why): return done(.unknown, nil, state, reason: why)
+    case .drop(let d): return done(.drop, d, &state)
+    case .reject(let d): return done(.reject, d, &state)
+    case .unknown(let why): return done(.unknown, nil, &state, reason: why)
     }
   }
 
@@ -79,14 +79,14 @@ struct TopologyWalk {
     _ namespace: String, _ route: Network.Route, _ packet: inout Packet, _ state: inout RunState, hops: Int
   ) -> Simulation {
     guard hops < TopologyWalk.maximumHops else {
-      return done(.drop, nil, state, reason: "more than \(TopologyWalk.maximumHops) hops: a routing loop")
+      return done(.drop, nil, &state, reason: "more than \(TopologyWalk.maximumHops) hops: a routing loop")
     }
     guard let out = network.interface(namespace, route.interface) else {
-      return done(.unknown, nil, state, reason: "interface \(route.interface) is not in the topology")
+      return done(.unknown, nil, &state, reason: "interface \(route.interface) is not in the topology")
     }
     switch out.kind {
     case .loopback:
-      return done(.unknown, nil, state, reason: "a route through lo to a foreign address")
+      return done(.unknown, nil, &state, reason: "a route through lo to a foreign address")
     case .bridge:
       // Sent from the bridge's own namespace: the bridge delivers the frame to a port; locally
       // generated traffic does not run the ip forward hook.
@@ -98,7 +98,7 @@ struct TopologyWalk {
       return deliver(to: receiver, &packet, &state, hops: hops)
     case .veth(let peer, let peerNamespace):
       guard let far = network.interface(peerNamespace, peer) else {
-        return done(.unknown, nil, state, reason: "veth peer \(peer) is not in the topology")
+        return done(.unknown, nil, &state, reason: "veth peer \(peer) is not in the topology")
       }
       if let bridge = far.master {
         return bridged(into: bridge, in: peerNamespace, via: far, route.nextHop, &packet, &state, hops: hops)
@@ -131,7 +131,7 @@ struct TopologyWalk {
     else {
       return unreachable(nextHop, namespace, state)
     }
-    guard let version = packet.version else { return done(.unknown, nil, state, reason: "not an IP packet") }
+    guard let version = packet.version else { return done(.unknown, nil, &state, reason: "not an IP packet") }
     if network.bridgeCallsIPHooks(namespace, version) {
       // br_netfilter: the bridged packet runs the namespace's ip hooks with the bridge as both
       // interfaces; physdev matches see the ports. No ip_forward needed.
@@ -190,20 +190,20 @@ struct TopologyWalk {
   func arrive(
     at namespace: String, _ packet: inout Packet, _ state: inout RunState, hops: Int, alreadyRouted: Bool
   ) -> Simulation {
-    guard let version = packet.version else { return done(.unknown, nil, state, reason: "not an IP packet") }
+    guard let version = packet.version else { return done(.unknown, nil, &state, reason: "not an IP packet") }
     if let end = runHook(namespace, .prerouting, &packet, &state) { return end }
     if network.owns(namespace, packet.destination) {
       if let end = runHook(namespace, .input, &packet, &state) { return end }
       state.delivered = (namespace, packet)
-      return done(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, state)
+      return done(.accept, state.lastRuleAccept ?? state.lastPolicyAccept, &state)
     }
     guard network.forwards(namespace, version) else {
       let key = version == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
       return done(
-        .drop, nil, state, reason: "\(namespace) does not own \(packet.destination) and does not forward (\(key) = 0)")
+        .drop, nil, &state, reason: "\(namespace) does not own \(packet.destination) and does not forward (\(key) = 0)")
     }
     guard let route = network.route(namespace, to: packet.destination) else {
-      return done(.drop, nil, state, reason: "no route to \(packet.destination) in namespace \(namespace)")
+      return done(.drop, nil, &state, reason: "no route to \(packet.destination) in namespace \(namespace)")
     }
     packet.outputInterface = route.interface
     for hook in [Hook.forward, .postrouting] {
@@ -214,9 +214,10 @@ struct TopologyWalk {
 
   /// ARP: not seen by the ip hooks; it reaches the owner of the address on the same link or not at all.
   func arp(_ packet: Packet, from: String, _ state: RunState) -> Simulation {
-    let state = state
+    var state = state
     guard let route = network.route(from, to: packet.destination), route.nextHop == packet.destination else {
-      return done(.drop, nil, state, reason: "\(packet.destination) is not on a link of \(from): no ARP is sent for it")
+      return done(
+        .drop, nil, &state, reason: "\(packet.destination) is not on a link of \(from): no ARP is sent for it")
     }
     var copy = packet
     // Walk the link without hooks: reuse transmit on a simulator with no firewalls.
@@ -226,19 +227,20 @@ struct TopologyWalk {
     let reached = bare.transmit(from, route, &copy, &scratch, hops: 0)
     if reached.verdict == .accept {
       return done(
-        .accept, nil, state, reason: "ARP is not seen by the ip, ip6 and inet hooks; \(packet.destination) answers")
+        .accept, nil, &state, reason: "ARP is not seen by the ip, ip6 and inet hooks; \(packet.destination) answers")
     }
-    return done(.drop, nil, state, reason: "no interface on the link of \(route.interface) owns \(packet.destination)")
+    return done(.drop, nil, &state, reason: "no interface on the link of \(route.interface) owns \(packet.destination)")
   }
 
   func unreachable(_ address: IPAddress, _ namespace: String, _ state: RunState) -> Simulation {
-    done(
-      .drop, nil, state,
+    var state = state
+    return done(
+      .drop, nil, &state,
       reason: "no neighbour answers ARP for \(address) from \(namespace) (Destination Host Unreachable)")
   }
 
   func done(
-    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: RunState, reason: String? = nil
+    _ verdict: Simulation.Verdict, _ decision: Decision?, _ state: inout RunState, reason: String? = nil
   ) -> Simulation {
     state.result(verdict, decision, reason: reason)
   }
