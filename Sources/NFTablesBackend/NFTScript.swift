@@ -21,6 +21,7 @@ public struct NFTScript {
       }
       for chain in table.chains {
         for rule in chain.rules {
+          if let empty = rule.emptinessError { diagnostics.append(empty) }
           for m in rule.matches {
             if case .bridgePort = m.kind {
               diagnostics.append(

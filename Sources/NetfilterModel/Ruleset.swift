@@ -129,3 +129,15 @@ public struct Rule: Hashable, Sendable {
     self.location = location
   }
 }
+
+extension Rule {
+  /// A rule with no match, statement or verdict does nothing, and nft cannot even load it: it
+  /// takes a lone `comment` for the chain's comment (and refuses a second one). The error for
+  /// such a rule, nil for any other.
+  public var emptinessError: Diagnostic? {
+    guard matches.isEmpty, statements.isEmpty, verdict == nil else { return nil }
+    return .error(
+      "this rule has no match, statement or verdict: it does nothing (add a verdict such as 'continue', or remove it)",
+      at: location)
+  }
+}

@@ -158,6 +158,7 @@ public struct RulesetValidator {
   func validate(_ rule: Rule, in table: Table, contexts: Set<Context>) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
     let family = table.family
+    if let empty = rule.emptinessError { diagnostics.append(empty) }
 
     for match in rule.matches {
       switch match.kind {

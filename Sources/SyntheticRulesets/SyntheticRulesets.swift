@@ -83,6 +83,8 @@ public struct SyntheticRulesets {
       }
       var verdict: Verdict? = chance(0.55) ? .accept : chance(0.8) ? .drop : nil
       if canJump && chance(0.05) { verdict = .jump(chain: userChains[int(0...(userChains.count - 1))]) }
+      // A rule needs something to do (an empty one is a policy error).
+      if matches.isEmpty && verdict == nil { verdict = .continue }
       return Rule(matches: matches, statements: [], verdict: verdict, verdictLocation: at, location: at)
     }
     let perUser = max(1, size / 10 / userChains.count)

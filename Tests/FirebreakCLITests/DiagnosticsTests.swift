@@ -215,6 +215,11 @@ let badPolicies: [BadPolicy] = [
     expected: "3:12: 'kernel.panic' is not a network sysctl (net.…); only per-namespace net.* keys can be set"),
   BadPolicy(
     name: "duplicate topology", text: "topology {\n}\ntopology {\n}\n", expected: "3:1: topology is already declared"),
+  BadPolicy(
+    name: "rule that does nothing", text: "table ip f {\n  chain c {\n    comment \"why\"\n  }\n}\n",
+    expected:
+      "3:5: this rule has no match, statement or verdict: it does nothing (add a verdict such as 'continue', or remove it)"
+  ),
 ]
 
 @Suite struct DiagnosticsTests {
