@@ -144,17 +144,9 @@ extension Batch {
     nftnl_table_nlmsg_build_payload(nlh, t)
   }
 
-  /// `NF_INET_*` hook numbers (ingress is `NF_INET_INGRESS` in an inet table).
-  static func hookNumber(_ hook: Hook) -> UInt32 {
-    switch hook {
-    case .prerouting: return 0
-    case .input: return 1
-    case .forward: return 2
-    case .output: return 3
-    case .postrouting: return 4
-    case .ingress: return 5
-    }
-  }
+  /// `NF_INET_*` hook numbers (ingress is `NF_INET_INGRESS` in an inet table): the kernel numbers
+  /// hooks in the order `Hook` declares them.
+  static func hookNumber(_ hook: Hook) -> UInt32 { UInt32(hook.ordinal) }
 
   /// nft's rule comment: one TLV, `NFTNL_UDATA_RULE_COMMENT` (0), with the terminating NUL.
   static func commentUserdata(_ comment: String) -> [UInt8] {
