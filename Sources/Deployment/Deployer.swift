@@ -196,10 +196,10 @@ public struct Deployer {
       events: state.events)
   }
 
-  /// Every generation, oldest first, and the current one's number.
-  public func history() throws -> (generations: [Generation], current: Int?) {
+  /// Every generation (headers), oldest first, and the current one's number.
+  public func history() throws -> (generations: [GenerationSummary], current: Int?) {
     let state = try store.state()
-    return (try store.generationNumbers().map { try store.generation($0) }, state?.current)
+    return (try store.generationNumbers().map { try store.summary($0) }, state?.current)
   }
 
   // MARK: Lock, recovery

@@ -35,6 +35,17 @@ public struct Generation: Codable, Sendable {
   public var snapshot: LiveSnapshot
 }
 
+/// A generation without its snapshot and policy text: what `history` lists (decoded without
+/// building the snapshot, which can be megabytes).
+public struct GenerationSummary: Codable, Sendable {
+  public var number: Int
+  public var created: Date
+  public var origin: Generation.Origin
+  public var policyPath: String?
+  public var backend: String?
+  public var summary: String
+}
+
 /// The tables a policy owns, per backend.
 public struct OwnedTables: Codable, Sendable, Equatable {
   public var nft: [TableID]

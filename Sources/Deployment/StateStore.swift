@@ -82,6 +82,16 @@ public struct StateStore: Sendable {
     }
   }
 
+  /// Generation `n`'s header only.
+  public func summary(_ n: Int) throws -> GenerationSummary {
+    guard let data = try AtomicFile.read(path(ofGeneration: n)) else { throw StateError.noGeneration(n) }
+    do {
+      return try StateStore.decoder.decode(GenerationSummary.self, from: data)
+    } catch {
+      throw StateError.corrupt(path(ofGeneration: n), "\(error)")
+    }
+  }
+
   func write(_ generation: Generation) throws {
     try AtomicFile.write(try StateStore.encoder.encode(generation), to: path(ofGeneration: generation.number))
   }
