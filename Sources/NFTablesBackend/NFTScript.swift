@@ -50,14 +50,20 @@ public struct NFTScript {
     return out + listing(ruleset)
   }
 
+  /// What a rule's comment says: its origin in the policy (compiled output), or only the user's
+  /// own comment (a policy printed from a model, such as an imported ruleset).
+  public enum Comments: Sendable {
+    case origin, userOnly
+  }
+
   /// The tables as `nft list ruleset` prints them (tabs, sets before chains, blank line between).
-  public func listing(_ ruleset: Ruleset) -> String {
+  public func listing(_ ruleset: Ruleset, comments: Comments = .origin) -> String {
     var out = ""
     for table in ruleset.tables {
       out += "table \(table.family.rawValue) \(table.name) {\n"
       var blocks: [String] = []
       for set in table.sets { blocks.append(render(set)) }
-      for chain in table.chains { blocks.append(render(chain, in: table)) }
+      for chain in table.chains { blocks.append(render(chain, in: table, comments: comments)) }
       out += blocks.joined(separator: "\n")
       out += "}\n"
     }
@@ -90,7 +96,7 @@ public struct NFTScript {
     }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
   }
 
-  func render(_ chain: Chain, in table: Table) -> String {
+  func render(_ chain: Chain, in table: Table, comments: Comments) -> String {
     var s = "\tchain \(chain.name) {\n"
     if let base = chain.base {
       s += "\t\ttype \(base.type.rawValue) hook \(base.hook.rawValue)"
@@ -98,7 +104,8 @@ public struct NFTScript {
       s += " priority \(priorityText(base.priority.value, hook: base.hook)); policy \(base.policy.rawValue);\n"
     }
     for rule in chain.rules {
-      s += "\t\t" + NFTSyntax.rule(rule, family: table.family, comment: NFTSyntax.originComment(rule)) + "\n"
+      let comment = comments == .origin ? NFTSyntax.originComment(rule) : rule.comment
+      s += "\t\t" + NFTSyntax.rule(rule, family: table.family, comment: comment) + "\n"
     }
     return s + "\t}\n"
   }
