@@ -307,6 +307,10 @@ struct RuleTranslator {
         let text = "--tcp-flags \(IPTablesSyntax.tcpFlags(mask)) \(IPTablesSyntax.tcpFlags(value))"
         dimensions.append(fixed(.transport(.tcp, rank: 2, option: (match.negated ? "! " : "") + text, fallback: nil)))
 
+      case .opaque(_, let text):
+        // Imported as written: emitted as written, so import -> compile gives the same rule.
+        dimensions.append(fixed(.module(text)))
+
       case .limit(let limit):
         if let text = limitText(limit, match, &diagnostics) {
           if match.negated {
@@ -514,6 +518,8 @@ struct RuleTranslator {
       requireNAT("REDIRECT")
       requireHooks([.prerouting, .output], "REDIRECT")
       return "-j REDIRECT" + (ports.map { " --to-ports \(IPTablesSyntax.natPorts($0))" } ?? "")
+    case .opaque(let target):
+      return target.text
     }
   }
 

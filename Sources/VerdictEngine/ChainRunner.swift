@@ -162,6 +162,18 @@ struct ChainRunner {
         index = 0
         candidates = dest.index?.candidateList(for: packet, hook: hook)
         cursor = 0
+      case .opaque(let target):
+        guard target.isTerminal else {
+          // LOG-like targets act and return to the chain: assumed not to decide anything.
+          state.assume("target \(target.name) is not modelled; assumed not to change the packet's fate")
+          entry(node.chain, index, text(), matched: true, action: "continue", source: source())
+          index += 1
+          continue
+        }
+        entry(node.chain, index, text(), matched: true, action: "unknown", source: source())
+        return .unknown(
+          "rule \"\(text())\" in chain \(family.rawValue) \(tableName) \(node.name): target \(target.name) is not modelled and decides the packet's fate"
+        )
       case .snat, .dnat, .masquerade, .redirect:
         switch applyNAT(verdict, &packet, &state, text()) {
         case .failure(let why):
