@@ -113,6 +113,12 @@ extension SaveReader {
           name.hasSuffix("+")
           ? InterfacePattern(name: String(name.dropLast()), isWildcard: true) : InterfacePattern(name: name)
         add(.bridgePort(option.name == "--physdev-in" ? .input : .output, pattern), option)
+      case ("physdev", "--physdev-is-bridged"), ("physdev", "--physdev-is-in"):
+        // Bridged packets have an input port wherever the ip hooks see them (xt_physdev): the
+        // same test as `--physdev-in +`, which is how the compiler writes it back.
+        add(.bridgePort(.input, InterfacePattern(name: "", isWildcard: true)), option)
+      case ("physdev", "--physdev-is-out"):
+        add(.bridgePort(.output, InterfacePattern(name: "", isWildcard: true)), option)
       default:
         throw Refusal.option(option.name)
       }

@@ -41,7 +41,7 @@ extension CorpusImportTests {
     "03_ferm_workstation.iptables-save": ([:], [:]),
     "07_serverfault_765855.iptables-save": (["connmark": 2], ["CONNMARK": 3, "TRACE": 2]),
     "08_tails_1.5.iptables-save": (["owner": 21], ["LOG": 1]),
-    "18_openlab_stettenstr.iptables-save": (["physdev": 1], [:]),
+    "18_openlab_stettenstr.iptables-save": ([:], [:]),
     "26_parser_stress_test.iptables-save": (["multiport": 1, "icmp6": 2], [:]),
   ]
 

@@ -53,7 +53,12 @@ let importedVerdictCases: [ImportedVerdictCase] = [
   .init(
     openlab,
     "--hook forward --iif eth5 --oif br0 --src 178.63.20.132 --dst 10.11.1.1 --proto tcp --sport 5000 --dport 80 --ct-state new",
-    .unknown, "physdev"),
+    .accept, "filter/FORWARD#14"),
+  // --physdev-is-bridged: only a bridged packet (one with bridge ports) matches it.
+  .init(
+    openlab,
+    "--hook forward --iif br0 --oif br0 --physdev-in port1 --physdev-out port2 --src 10.10.0.5 --dst 10.10.0.6 --proto tcp --sport 5000 --dport 80 --ct-state new",
+    .accept, "filter/FORWARD#0"),
   .init(
     stress,
     "--hook forward --iif eth0 --oif eth1 --src 127.0.0.5 --dst 10.0.0.1 --proto tcp --sport 5000 --dport 80 --ct-state new",

@@ -104,6 +104,10 @@ private func v4(_ s: String) -> AddressElement {
       try importLine("-A FORWARD -m physdev ! --physdev-in veth1 -j ACCEPT").0.matches == [
         Match(.bridgePort(.input, InterfacePattern(name: "veth1")), negated: true)
       ])
+    #expect(
+      try importLine("-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT").0.matches == [
+        Match(.bridgePort(.input, InterfacePattern(name: "", isWildcard: true)))
+      ])
   }
 
   @Test func opaqueMatchesKeepTheirTextAndWarn() throws {
