@@ -51,7 +51,7 @@ public struct IPTablesSaveImporter: Sendable {
     var v4 = 0
     var v6 = 0
     var hints = 0
-    for line in text.split(separator: "\n") where line.hasPrefix("-A") || line.hasPrefix("--append") {
+    for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("-A") || line.hasPrefix("--append") {
       guard case .success(let tokens) = SaveLineTokenizer.tokenize(String(line)) else { continue }
       for (k, token) in tokens.enumerated() {
         if token.text == "icmpv6" || token.text == "ipv6-icmp" || token.text.hasPrefix("icmp6-") { hints += 1 }

@@ -15,7 +15,7 @@ public enum RulesetFormat: String, Hashable, Sendable, CaseIterable {
   /// `table` or `define` line; nil when nothing fits. An iptables dump is told apart from an
   /// ip6tables one by its addresses (see `IPTablesSaveImporter.detectFamily`).
   public static func detect(_ text: String) -> RulesetFormat? {
-    for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+    for raw in text.split(whereSeparator: \.isNewline) {
       let line = raw.drop { $0 == " " || $0 == "\t" }
       if line.hasPrefix("{") { return .nftJSON }
       if line.hasPrefix("*") {

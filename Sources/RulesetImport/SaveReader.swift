@@ -34,7 +34,7 @@ struct SaveReader {
   func text(_ start: Int, _ end: Int) -> String { String(decoding: bytes[start..<end], as: UTF8.self) }
 
   mutating func read(_ text: String) {
-    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
       line += 1
       let content = String(raw)
       bytes = Array(content.utf8)
@@ -105,7 +105,7 @@ struct SaveReader {
 
   /// `:INPUT DROP [0:0]` or `:user - [0:0]`.
   mutating func readChainLine(_ rest: String, column: Int) {
-    let parts = rest.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    let parts = rest.split(whereSeparator: { $0.isWhitespace }).map(String.init)
     guard let name = parts.first, !name.isEmpty else {
       error("expected a chain name after ':'", column + 1)
       return

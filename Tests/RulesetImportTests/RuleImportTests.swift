@@ -217,3 +217,32 @@ private func v4(_ s: String) -> AddressElement {
     #expect(imported.errors.first?.location.line == 1)
   }
 }
+
+@Suite struct FormatDetectionTests {
+  @Test func formatsAreToldApart() {
+    #expect(RulesetFormat.detect("# Generated\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n") == .iptablesSave)
+    #expect(
+      RulesetFormat.detect("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 2001:db8::1/128 -j DROP\nCOMMIT\n")
+        == .ip6tablesSave)
+    #expect(RulesetFormat.detect("table inet fw4 {\n}\n") == .nft)
+    #expect(RulesetFormat.detect("{\"nftables\": []}") == .nftJSON)
+    #expect(RulesetFormat.detect("hello\n") == nil)
+  }
+
+  @Test func anExplicitFamilyWins() {
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p ipv6-icmp -j ACCEPT\nCOMMIT\n"
+    #expect(IPTablesSaveImporter().importRuleset(text, file: "x").ruleset.tables.first?.family == .ip6)
+    #expect(IPTablesSaveImporter(family: .ip).importRuleset(text, file: "x").ruleset.tables.first?.family == .ip)
+    let wrong = IPTablesSaveImporter(family: .ip6).importRuleset(
+      "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.1 -j ACCEPT\nCOMMIT\n", file: "x")
+    #expect(wrong.errors.first?.location.line == 3)
+  }
+
+  @Test func windowsLineEndingsAreRead() {
+    let text = "*filter\r\n:INPUT DROP\r\n-A INPUT -p tcp --dport 22 -j ACCEPT \r\nCOMMIT\r\n"
+    let imported = IPTablesSaveImporter().importRuleset(text, file: "x")
+    #expect(imported.diagnostics.isEmpty)
+    #expect(imported.ruleset.table(.ip, "filter")?.chain("INPUT")?.base?.policy == .drop)
+    #expect(imported.ruleset.table(.ip, "filter")?.chain("INPUT")?.rules.first?.verdict == .accept)
+  }
+}
