@@ -72,7 +72,9 @@ let package = Package(
     .testTarget(
       name: "VerdictEngineTests",
       dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel", "SyntheticRulesets"]),
-    .testTarget(name: "RulesetImportTests", dependencies: ["RulesetImport", "NetfilterModel", "VerdictEngine"]),
+    .testTarget(
+      name: "RulesetImportTests",
+      dependencies: ["RulesetImport", "NetfilterModel", "VerdictEngine", "IPTablesBackend", "NFTablesBackend"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
     .testTarget(
       name: "DeploymentTests", dependencies: ["Deployment", "PolicyLanguage", "NetfilterModel", "VerdictEngine"]),
