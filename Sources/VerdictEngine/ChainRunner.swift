@@ -31,6 +31,7 @@ struct ChainRunner {
     let family = hooked.table.family
     let tableName = hooked.table.name
     var context = MatchContext(hooked: hooked, hook: hook, priority: hooked.base.priority.value)
+    context.markChangedBy = state.markChangedBy
     defer {
       if !context.assumptions.isEmpty { for a in context.assumptions.sorted() { state.assume(a) } }
     }
@@ -164,8 +165,17 @@ struct ChainRunner {
         cursor = 0
       case .opaque(let target):
         guard target.isTerminal else {
-          // LOG-like targets act and return to the chain: assumed not to decide anything.
-          state.assume("target \(target.name) is not modelled; assumed not to change the packet's fate")
+          // LOG-like targets act and return to the chain: assumed not to decide anything, except
+          // for the effects on later rules the engine knows of.
+          if target.untracks {
+            packet.ctState = .untracked
+          } else {
+            state.assume("target \(target.name) is not modelled; assumed not to change the packet's fate")
+          }
+          if target.mayChangeMark {
+            state.markChangedBy = target.name
+            context.markChangedBy = target.name
+          }
           entry(node.chain, index, text(), matched: true, action: "continue", source: source())
           index += 1
           continue

@@ -105,4 +105,39 @@ let importedVerdictCases: [ImportedVerdictCase] = [
     #expect(udp.verdict == .unknown)
     #expect(udp.reason?.contains("NFQUEUE") == true)
   }
+
+  @Test func notrackAndMarkChangingTargetsAreFollowed() throws {
+    let text = """
+      *raw
+      :PREROUTING ACCEPT [0:0]
+      :OUTPUT ACCEPT [0:0]
+      -A PREROUTING -p udp -m udp --dport 53 -j CT --notrack
+      COMMIT
+      *mangle
+      :PREROUTING ACCEPT [0:0]
+      -A PREROUTING -p tcp -j MARK --set-xmark 0x1/0xff
+      COMMIT
+      *filter
+      :INPUT DROP [0:0]
+      -A INPUT -m state --state UNTRACKED -j ACCEPT
+      -A INPUT -m mark --mark 0x1 -j ACCEPT
+      COMMIT
+      """
+    let imported = IPTablesSaveImporter().importRuleset(text, file: "t")
+    #expect(imported.errors.isEmpty)
+    let simulator = Simulator(ruleset: imported.ruleset)
+    func run(_ proto: String, _ port: Int) throws -> Simulation {
+      let words = "--hook input --iif eth0 --src 1.2.3.4 --dst 10.0.0.1 --proto \(proto) --sport 1 --dport \(port)"
+      return try simulator.simulate(PacketOptions.request(words: words.split(separator: " ").map(String.init)))
+    }
+    // CT --notrack makes the packet UNTRACKED for the filter table.
+    let dns = try run("udp", 53)
+    #expect(dns.verdict == .accept)
+    #expect(dns.decidedBy?.table == "filter" && dns.decidedBy?.index == 0)
+    #expect(try run("udp", 54).verdict == .drop)
+    // A MARK with a partial mask is opaque: the later mark test cannot be decided.
+    let tcp = try run("tcp", 80)
+    #expect(tcp.verdict == .unknown)
+    #expect(tcp.reason?.contains("changed by target MARK") == true)
+  }
 }
