@@ -32,6 +32,9 @@ let package = Package(
         "NetfilterModel",
       ],
       path: "Benchmarks/ApplyBench"),
+    .executableTarget(
+      name: "firebreak-import-bench", dependencies: ["RulesetImport", "VerdictEngine", "NetfilterModel"],
+      path: "Benchmarks/ImportBench"),
     // libnftnl and libmnl (netlink), the rtnetlink uapi and namespace syscalls.
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
     // libiptc (legacy x_tables) for native iptables.
