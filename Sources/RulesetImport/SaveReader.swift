@@ -48,12 +48,11 @@ struct SaveReader {
           tables.append(open)
         }
         let name = String(trimmed.dropFirst()).trimmingTrailingBlanks()
-        guard let hooks = IPTablesTables.hooks[name] else {
+        guard IPTablesTables.hooks[name] != nil else {
           error("unknown iptables table '\(name)' (only filter, nat, mangle, raw, security)", column + 1)
           table = nil
           continue
         }
-        _ = hooks
         table = Table(family: family, name: name, location: location(column))
         continue
       }
@@ -94,7 +93,6 @@ struct SaveReader {
       }
     }
     if let open = table {
-      line += 0
       diagnostics.append(
         Diagnostic(
           .warning, "table \(open.name) has no COMMIT at the end of the file; taken as committed", at: open.location))
