@@ -77,4 +77,24 @@ import Testing
     let (status, _) = run(["simulate", "p.policy", "--ruleset", "fw.rules"] + packet, ["fw.rules": dump])
     #expect(status == 2)
   }
+
+  @Test func batchAndIPv6Dumps() {
+    let batch = """
+      --hook input --iif eth0 --src 192.0.2.1 --dst 10.0.0.1 --proto tcp --sport 1 --dport 22
+      --hook input --iif eth0 --src 192.0.2.1 --dst 10.0.0.1 --proto tcp --sport 1 --dport 22 --ct-state established
+
+      """
+    let (status, c) = run(
+      ["simulate", "--ruleset", "fw.rules", "--batch", "b.txt"], ["fw.rules": dump, "b.txt": batch])
+    #expect(status == 0)
+    #expect(c.out.split(separator: "\n").map { $0.contains(#""index": 1"#) } == [true, false])
+    let v6 = "*filter\n:INPUT DROP [0:0]\n-A INPUT -s 2001:db8::/32 -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+    let (status6, c6) = run(
+      [
+        "simulate", "--ruleset", "fw6.rules", "--hook", "input", "--iif", "eth0", "--src", "2001:db8::5", "--dst",
+        "fd00::1", "--proto", "tcp", "--sport", "1", "--dport", "22", "--json",
+      ], ["fw6.rules": v6])
+    #expect(status6 == 0)
+    #expect(c6.out.hasPrefix(#"{"verdict": "accept", "decided_by": {"family": "ip6", "table": "filter""#))
+  }
 }
