@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 FIREBREAK = .build/release/firebreak
 LAB = Rules/lab.policy
 
-.PHONY: setup build demo test bench bench-apply format lint clean
+.PHONY: setup build demo test bench bench-apply bench-import format lint clean
 
 setup:
 	./scripts/setup.sh
@@ -47,6 +47,10 @@ bench: setup
 bench-apply: setup
 	$(SWIFT) build -c release --product firebreak-apply-bench
 	.build/release/firebreak-apply-bench
+
+bench-import: setup
+	$(SWIFT) build -c release --product firebreak-import-bench
+	.build/release/firebreak-import-bench
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

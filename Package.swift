@@ -16,6 +16,8 @@ let package = Package(
     .target(name: "NFTablesBackend", dependencies: ["NetfilterModel"]),
     // Model -> iptables-restore text.
     .target(name: "IPTablesBackend", dependencies: ["NetfilterModel"]),
+    // iptables-save (and later nft) dumps -> Model, so existing firewalls can be simulated.
+    .target(name: "RulesetImport", dependencies: ["NetfilterModel"]),
     // Packet -> verdict with a trace: hook traversal, rule evaluation, conntrack, NAT, topology.
     .target(name: "VerdictEngine", dependencies: ["NetfilterModel"]),
     // ClassBench-like rulesets and packets for the engine's benchmark and equivalence test.
@@ -30,6 +32,9 @@ let package = Package(
         "NetfilterModel",
       ],
       path: "Benchmarks/ApplyBench"),
+    .executableTarget(
+      name: "firebreak-import-bench", dependencies: ["RulesetImport", "VerdictEngine", "NetfilterModel"],
+      path: "Benchmarks/ImportBench"),
     // libnftnl and libmnl (netlink), the rtnetlink uapi and namespace syscalls.
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
     // libiptc (legacy x_tables) for native iptables.
@@ -57,7 +62,7 @@ let package = Package(
       name: "FirebreakCLI",
       dependencies: [
         "NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine", "Topology",
-        "Verification", "Deployment",
+        "Verification", "Deployment", "RulesetImport",
       ]),
     .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
 
@@ -70,6 +75,9 @@ let package = Package(
     .testTarget(
       name: "VerdictEngineTests",
       dependencies: ["VerdictEngine", "PolicyLanguage", "NetfilterModel", "SyntheticRulesets"]),
+    .testTarget(
+      name: "RulesetImportTests",
+      dependencies: ["RulesetImport", "NetfilterModel", "VerdictEngine", "IPTablesBackend", "NFTablesBackend"]),
     .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
     .testTarget(
       name: "DeploymentTests", dependencies: ["Deployment", "PolicyLanguage", "NetfilterModel", "VerdictEngine"]),
@@ -79,6 +87,7 @@ let package = Package(
       dependencies: [
         "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "NetfilterModel", "VerdictEngine", "Topology",
         "FirebreakCLI", "Verification", "SyntheticRulesets", "NFTablesNative", "IPTablesNative", "Deployment",
+        "RulesetImport",
       ]),
   ]
 )

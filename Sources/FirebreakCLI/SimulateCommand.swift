@@ -1,5 +1,6 @@
 import NetfilterModel
 import PolicyLanguage
+import RulesetImport
 import VerdictEngine
 
 #if canImport(Glibc)
@@ -15,6 +16,7 @@ struct SimulateCommand: Command {
   static let help = """
     Usage: firebreak simulate POLICY PACKET [--json]
            firebreak simulate POLICY --batch FILE
+           firebreak simulate --ruleset FILE [--format iptables-save|ip6tables-save] PACKET [--json]
 
     Predicts what the kernel does with a packet before anything is applied: the hooks it crosses
     (and, with a topology, the namespaces), every base chain in priority order, each rule
@@ -25,17 +27,30 @@ struct SimulateCommand: Command {
       --json                     one JSON object (the contract in DESIGN.md)
       --batch FILE               one packet per line (the same options); one JSON object per line
       --engine indexed|linear    how rules are searched (default indexed; both give the same answers)
+      --ruleset FILE             simulate a dumped ruleset (iptables-save output) on a plain host
+      --format FORMAT            the dump's format (default: detected); nft and nft-json are not supported yet
     Exit status: 0 when every packet was simulated, 2 on bad usage or input.
     """
 
   func run(_ args: Arguments, _ cli: CLI) throws -> Int32 {
-    if args.values["--ruleset"] != nil || args.values["--format"] != nil {
-      throw Arguments.UsageError(message: "--ruleset needs ruleset import, which is not built yet; simulate a POLICY")
-    }
-    guard let path = args.positionals.first else { throw Arguments.UsageError(message: "missing POLICY file") }
-    guard let policy = cli.load(path) else { return 2 }
     let engine = try args.choice("--engine", of: ["indexed", "linear"], default: "indexed")
-    let simulator = Simulator(policy: policy, engine: engine == "linear" ? .linear : .indexed)
+    let policy: Policy
+    let simulator: Simulator
+    if let rulesetPath = args.values["--ruleset"] {
+      if !args.positionals.isEmpty {
+        throw Arguments.UsageError(message: "give either a POLICY file or --ruleset FILE, not both")
+      }
+      guard let ruleset = try loadRuleset(rulesetPath, format: args.values["--format"], cli) else { return 2 }
+      policy = Policy(firewalls: [Firewall(namespace: Firewall.defaultNamespace, ruleset: ruleset)])
+      simulator = Simulator(
+        ruleset: ruleset, assumptions: Self.plainHostAssumptions, engine: engine == "linear" ? .linear : .indexed)
+    } else {
+      if args.values["--format"] != nil { throw Arguments.UsageError(message: "--format needs --ruleset FILE") }
+      guard let path = args.positionals.first else { throw Arguments.UsageError(message: "missing POLICY file") }
+      guard let loaded = cli.load(path) else { return 2 }
+      policy = loaded
+      simulator = Simulator(policy: policy, engine: engine == "linear" ? .linear : .indexed)
+    }
     if let batch = args.values["--batch"] {
       if args.values.keys.contains(where: { PacketOptions.valued.contains($0) }) {
         throw Arguments.UsageError(message: "--batch reads packets from the file; give no PACKET options")
@@ -50,6 +65,45 @@ struct SimulateCommand: Command {
       cli.console.print(SimulationText(color: useColor(cli)).render(result, request: request))
     }
     return 0
+  }
+
+  /// What simulating a dump without a topology takes for granted (DESIGN.md).
+  static let plainHostAssumptions = [
+    "no topology: a plain host; the destination is local exactly on the input path, no bridge unless --physdev-in/out is given"
+  ]
+
+  /// Imports a dumped ruleset, printing warnings and errors to stderr; nil when it cannot be used.
+  func loadRuleset(_ path: String, format name: String?, _ cli: CLI) throws -> Ruleset? {
+    guard let text = cli.source.read(path) else {
+      cli.console.error("firebreak: error: cannot read \(path)")
+      return nil
+    }
+    let format: RulesetFormat
+    if let name {
+      guard let f = RulesetFormat(rawValue: name) else {
+        let names = RulesetFormat.allCases.map(\.rawValue).joined(separator: ", ")
+        throw Arguments.UsageError(message: "unknown --format '\(name)' (\(names))")
+      }
+      format = f
+    } else {
+      guard let f = RulesetFormat.detect(text) else {
+        cli.console.error(
+          "\(path): error: cannot tell the format of this ruleset; give --format iptables-save or ip6tables-save")
+        return nil
+      }
+      format = f
+    }
+    switch format {
+    case .nft, .nftJSON:
+      cli.console.error(
+        "\(path): error: --format \(format.rawValue) is not supported yet; only iptables-save and ip6tables-save dumps can be simulated"
+      )
+      return nil
+    case .iptablesSave, .ip6tablesSave:
+      let imported = IPTablesSaveImporter(family: format == .ip6tablesSave ? .ip6 : .ip).importRuleset(text, file: path)
+      cli.report(imported.diagnostics)
+      return imported.hasErrors ? nil : imported.ruleset
+    }
   }
 
   func request(_ values: [String: String], _ policy: Policy) throws -> Simulator.Request {

@@ -8,8 +8,15 @@ import NetfilterModel
 /// policy line; the compiler never emits a rule that matches more or fewer packets than the
 /// policy says.
 public struct IPTablesCompiler {
+  /// True (the default) to give every rule a comment naming its policy line (`lab.policy:17`);
+  /// false to keep only the rule's own comment, as for a ruleset imported from `iptables-save`
+  /// (then compiling it lists back like the original dump).
+  public var originComments: Bool
+
   /// Creates a compiler.
-  public init() {}
+  public init(originComments: Bool = true) {
+    self.originComments = originComments
+  }
 
   /// A policy table and the iptables table it becomes.
   struct Source {
@@ -197,7 +204,8 @@ public struct IPTablesCompiler {
     }
     for (chain, _) in userChains { lines.append(":\(chain.name) - [0:0]") }
     for (chain, table) in baseChains.compactMap({ $0 }) + userChains {
-      let translator = RuleTranslator(table: table, builtin: builtin, chain: chain, hooks: hooks[chain.name] ?? [])
+      let translator = RuleTranslator(
+        table: table, builtin: builtin, chain: chain, hooks: hooks[chain.name] ?? [], originComments: originComments)
       for rule in chain.rules {
         let (versions, problems) = translator.versions(of: rule)
         diagnostics += problems

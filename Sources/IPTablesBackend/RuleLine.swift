@@ -95,12 +95,12 @@ struct RuleLine: Hashable, Sendable {
     }
   }
 
-  /// `-A CHAIN … -m comment --comment "…" -j TARGET`; no target when `target` is nil.
-  func render(chain: String, comment: String, target: String?) -> String {
+  /// `-A CHAIN … -m comment --comment "…" -j TARGET`; no comment or target when nil.
+  func render(chain: String, comment: String?, target: String?) -> String {
     var parts = ["-A", chain]
     parts += [source, destination, inInterface, outInterface, proto].compactMap { $0 }
     parts += modules.map(\.text)
-    parts.append("-m comment --comment " + IPTablesSyntax.quoted(comment))
+    if let comment { parts.append("-m comment --comment " + IPTablesSyntax.quoted(comment)) }
     if let target { parts.append(target) }
     return parts.joined(separator: " ")
   }

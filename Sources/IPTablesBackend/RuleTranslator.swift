@@ -15,6 +15,8 @@ struct RuleTranslator {
   var chain: Chain
   /// Every hook the chain can be reached from (its own hook for a base chain).
   var hooks: Set<Hook>
+  /// Whether comments name the policy line (see `IPTablesCompiler.originComments`).
+  var originComments = true
 
   /// Alternatives for one match: the rule is emitted once per alternative.
   struct Dimension {
@@ -307,6 +309,10 @@ struct RuleTranslator {
         let text = "--tcp-flags \(IPTablesSyntax.tcpFlags(mask)) \(IPTablesSyntax.tcpFlags(value))"
         dimensions.append(fixed(.transport(.tcp, rank: 2, option: (match.negated ? "! " : "") + text, fallback: nil)))
 
+      case .opaque(_, let text):
+        // Imported as written: emitted as written, so import -> compile gives the same rule.
+        dimensions.append(fixed(.module(text)))
+
       case .limit(let limit):
         if let text = limitText(limit, match, &diagnostics) {
           if match.negated {
@@ -361,11 +367,12 @@ struct RuleTranslator {
             + Self.suggestion, at: rule.statements[markIndex].location))
     }
 
-    let comment = rule.comment.map { "\(rule.location.origin): \($0)" } ?? rule.location.origin
-    if comment.utf8.count > 255 {
+    let comment: String? =
+      originComments ? rule.comment.map { "\(rule.location.origin): \($0)" } ?? rule.location.origin : rule.comment
+    if let comment, comment.utf8.count > 255 {
       diagnostics.append(.error("iptables comments hold at most 255 bytes; shorten the comment", at: rule.location))
     }
-    if comment.contains(where: { $0.isNewline }) {
+    if let comment, comment.contains(where: { $0.isNewline }) {
       diagnostics.append(.error("iptables comments cannot contain a line break", at: rule.location))
     }
     guard diagnostics.isEmpty else { return ([], diagnostics) }
@@ -514,6 +521,8 @@ struct RuleTranslator {
       requireNAT("REDIRECT")
       requireHooks([.prerouting, .output], "REDIRECT")
       return "-j REDIRECT" + (ports.map { " --to-ports \(IPTablesSyntax.natPorts($0))" } ?? "")
+    case .opaque(let target):
+      return target.text
     }
   }
 

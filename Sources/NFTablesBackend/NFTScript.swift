@@ -29,6 +29,13 @@ public struct NFTScript {
                   "nftables has no bridge-port (physdev) match in the \(table.family.rawValue) family; use --backend iptables or match the bridge with iifname",
                   at: m.location))
             }
+            if case .opaque(_, let text) = m.kind {
+              diagnostics.append(.error("cannot express in nft: iptables match '\(text)'", at: m.location))
+            }
+          }
+          if case .opaque(let target) = rule.verdict {
+            diagnostics.append(
+              .error("cannot express in nft: iptables target '\(target.text)'", at: rule.verdictLocation))
           }
         }
       }

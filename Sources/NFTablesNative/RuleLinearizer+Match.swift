@@ -69,6 +69,9 @@ extension RuleLinearizer {
     case .bridgePort:
       throw DiagnosticList([.error("nftables has no bridge-port (physdev) match", at: match.location)])
 
+    case .opaque(_, let text):
+      throw DiagnosticList([.error("cannot express in nft: iptables match '\(text)'", at: match.location)])
+
     case .ctState(let states):
       let bits = states.sorted().map(Self.ctBit)
       if match.negated && bits.count > 1 {

@@ -29,6 +29,9 @@ extension RuleLinearizer {
     case .dnat(let d): addNAT(type: 1, d)
     case .masquerade(let ports): steps.append(.statement(portsOnly(ports, make: Expression.masquerade)))
     case .redirect(let ports): steps.append(.statement(portsOnly(ports, make: Expression.redirect)))
+    case .opaque:
+      // Refused before linearizing (`NFTScript.unsupported`).
+      preconditionFailure("opaque iptables target reached the nft linearizer")
     }
   }
 

@@ -26,6 +26,10 @@ public struct Match: Hashable, Sendable {
     case tcpFlags(value: TCPFlags, mask: TCPFlags)
     /// `limit rate 3/minute burst 5 packets` (stateful; `over` inverts).
     case limit(RateLimit)
+    /// A match the model cannot evaluate exactly, kept verbatim so the rule is never dropped or
+    /// widened: `module` names it (`owner`), `text` is its iptables-save form with any `!`
+    /// (`-m owner --uid-owner 0`). The engine answers `unknown` for a rule that reaches it.
+    case opaque(module: String, text: String)
   }
 
   public var kind: Kind

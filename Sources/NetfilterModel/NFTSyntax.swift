@@ -203,6 +203,9 @@ public enum NFTSyntax {
       return "tcp flags \(neg)\(value) / \(mask)"
     case .limit(let limit):
       return Self.limit(limit)
+    case .opaque(_, let text):
+      // Not nft syntax: shown (in traces and errors) as the iptables text it came from.
+      return "iptables \(quote(text))"
     }
   }
 
@@ -274,6 +277,7 @@ public enum NFTSyntax {
     case .dnat(let d): return "dnat \(natFamily(d, family))to \(natText(d))"
     case .masquerade(let ports): return "masquerade" + (ports.map { " to :\($0)" } ?? "")
     case .redirect(let ports): return "redirect" + (ports.map { " to :\($0)" } ?? "")
+    case .opaque(let target): return "iptables \(quote(target.text))"
     }
   }
 

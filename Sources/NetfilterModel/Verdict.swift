@@ -16,12 +16,16 @@ public enum Verdict: Hashable, Sendable {
   case masquerade(ports: PortRange?)
   /// `redirect [to :8080]`.
   case redirect(ports: PortRange?)
+  /// A target the model cannot express (`-j TCPMSS --clamp-mss-to-pmtu`, `-j NFLOG …`), kept
+  /// verbatim; terminal or not as the target is.
+  case opaque(OpaqueTarget)
 
   /// True for verdicts that end evaluation of the whole hook for this packet in this base chain.
   public var isTerminal: Bool {
     switch self {
     case .accept, .drop, .reject, .snat, .dnat, .masquerade, .redirect: return true
     case .jump, .goto, .return, .continue: return false
+    case .opaque(let target): return target.isTerminal
     }
   }
 
@@ -40,6 +44,31 @@ public enum Verdict: Hashable, Sendable {
     default: return nil
     }
   }
+}
+
+/// An iptables target the model does not understand, kept as written so compiling it back to
+/// iptables gives the same rule.
+public struct OpaqueTarget: Hashable, Sendable {
+  /// The target's name as `-j` takes it: `TCPMSS`, `NFLOG`.
+  public var name: String
+  /// The target in iptables-save syntax with its options: `-j TCPMSS --clamp-mss-to-pmtu`.
+  public var text: String
+  /// True when the target decides the packet's fate (`NFQUEUE`, `TPROXY`, an unknown target);
+  /// false for targets that act and let the next rule run (`LOG`-like: `NFLOG`, `TCPMSS`, `CT`).
+  public var isTerminal: Bool
+  public init(name: String, text: String, isTerminal: Bool) {
+    self.name = name
+    self.text = text
+    self.isTerminal = isTerminal
+  }
+
+  /// iptables targets that act and return to the chain (`XT_CONTINUE`): the rest are assumed to
+  /// decide the packet's fate.
+  public static let nonTerminalNames: Set<String> = [
+    "LOG", "NFLOG", "ULOG", "TCPMSS", "CONNMARK", "NOTRACK", "CT", "TOS", "DSCP", "TTL", "HL", "MARK",
+    "CLASSIFY", "CHECKSUM", "CONNSECMARK", "SECMARK", "ECN", "TCPOPTSTRIP", "IDLETIMER", "LED", "AUDIT", "SET",
+    "RATEEST", "TRACE", "HMARK", "TEE",
+  ]
 }
 
 /// How a `reject` answers.

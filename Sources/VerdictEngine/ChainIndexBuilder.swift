@@ -109,6 +109,8 @@ struct ChainIndexBuilder {
     switch verdict {
     case nil, .continue?, .jump?: return false
     case .accept?, .drop?, .reject?, .return?, .goto?, .snat?, .dnat?, .masquerade?, .redirect?: return true
+    // A terminal opaque target ends the run (as unknown); a LOG-like one lets the next rule run.
+    case .opaque(let target)?: return target.isTerminal
     }
   }
 

@@ -31,6 +31,7 @@ struct ChainRunner {
     let family = hooked.table.family
     let tableName = hooked.table.name
     var context = MatchContext(hooked: hooked, hook: hook, priority: hooked.base.priority.value)
+    context.markChangedBy = state.markChangedBy
     defer {
       if !context.assumptions.isEmpty { for a in context.assumptions.sorted() { state.assume(a) } }
     }
@@ -162,6 +163,27 @@ struct ChainRunner {
         index = 0
         candidates = dest.index?.candidateList(for: packet, hook: hook)
         cursor = 0
+      case .opaque(let target):
+        guard target.isTerminal else {
+          // LOG-like targets act and return to the chain: assumed not to decide anything, except
+          // for the effects on later rules the engine knows of.
+          if target.untracks {
+            packet.ctState = .untracked
+          } else {
+            state.assume("target \(target.name) is not modelled; assumed not to change the packet's fate")
+          }
+          if target.mayChangeMark {
+            state.markChangedBy = target.name
+            context.markChangedBy = target.name
+          }
+          entry(node.chain, index, text(), matched: true, action: "continue", source: source())
+          index += 1
+          continue
+        }
+        entry(node.chain, index, text(), matched: true, action: "unknown", source: source())
+        return .unknown(
+          "rule \"\(text())\" in chain \(family.rawValue) \(tableName) \(node.name): target \(target.name) is not modelled and decides the packet's fate"
+        )
       case .snat, .dnat, .masquerade, .redirect:
         switch applyNAT(verdict, &packet, &state, text()) {
         case .failure(let why):

@@ -17,6 +17,8 @@ struct MatchContext {
   var priority: Int
   /// Notes the evaluation adds (`limit` assumed fresh, …).
   var assumptions: Set<String> = []
+  /// The opaque target that may have changed the packet mark (see `RunState.markChangedBy`).
+  var markChangedBy: String? = nil
 }
 
 /// Evaluates model matches against a packet, as the kernel does.
@@ -111,6 +113,9 @@ enum MatchEvaluator {
       return .value(states.contains(state))
 
     case .mark(let value, let mask):
+      if let target = context.markChangedBy {
+        return .unknown("the packet mark may have been changed by target \(target), which is not modelled")
+      }
       return .value(packet.mark & (mask ?? UInt32.max) == value)
 
     case .etherSource(let operand):
@@ -128,6 +133,9 @@ enum MatchEvaluator {
     case .limit(let limit):
       context.assumptions.insert("limit: evaluated as the first packet on fresh state (the bucket is full)")
       return .value(!limit.over)
+
+    case .opaque(let module, _):
+      return .unknown("the \(module) match is not modelled (kept as written)")
     }
   }
 

@@ -25,6 +25,9 @@ struct RunState {
   var delivered: (namespace: String, packet: Packet)?
   /// Record every rule consulted (off for bulk runs that only need verdicts).
   var tracing = true
+  /// The opaque target that may have changed the packet mark, once one ran: later mark tests
+  /// are then unknown.
+  var markChangedBy: String?
 
   /// The answer made of what the run collected (the packets move into it: the run is over).
   mutating func result(_ verdict: Simulation.Verdict, _ decision: Decision?, reason: String? = nil) -> Simulation {

@@ -23,8 +23,13 @@ final class DifferentialLab {
   let r0MAC: [UInt8] = [0x02, 0, 0, 0, 0x01, 0x01]
   private(set) var socket: PacketSocket!
 
+  /// R's interface towards S and towards D (named as a ruleset under test names them).
+  let inside: String
+  let outside: String
+
   static let sentinelSource = "10.254.254.254"
-  static let observer = """
+  var observer: String {
+    """
     table inet fbobs {
       chain sentinel {
         type filter hook prerouting priority -1000; policy accept;
@@ -36,7 +41,7 @@ final class DifferentialLab {
       }
       chain late_fwd {
         type filter hook postrouting priority 1000; policy accept;
-        oifname "r1" counter
+        oifname "\(outside)" counter
       }
       chain quiet {
         type filter hook output priority -1000; policy drop;
@@ -44,11 +49,17 @@ final class DifferentialLab {
     }
 
     """
+  }
 
-  init() throws {
+  /// A lab whose router interfaces are `inside` and `outside`; with `defaultRoute` R forwards
+  /// every destination (not only 172.16.0.0/12) to D.
+  init(inside: String = "r0", outside: String = "r1", defaultRoute: Bool = false) throws {
     prefix = "fbt-d\(UInt32.random(in: 0...0xffffff))"
+    self.inside = inside
+    self.outside = outside
     do {
       try setUp()
+      if defaultRoute { try ip(["-n", r, "route", "add", "default", "via", "10.2.0.2"]) }
     } catch {
       remove()
       throw error
@@ -78,29 +89,30 @@ final class DifferentialLab {
     }
     // Created inside S and D, with the peer moved straight into R: the root namespace never sees them.
     try ip([
-      "-n", s, "link", "add", "s0", "address", "02:00:00:00:00:01", "type", "veth", "peer", "name", "r0",
+      "-n", s, "link", "add", "s0", "address", "02:00:00:00:00:01", "type", "veth", "peer", "name", inside,
       "address", "02:00:00:00:01:01", "netns", r,
     ])
     try ip([
-      "-n", d, "link", "add", "d0", "address", "02:00:00:00:02:01", "type", "veth", "peer", "name", "r1",
+      "-n", d, "link", "add", "d0", "address", "02:00:00:00:02:01", "type", "veth", "peer", "name", outside,
       "address", "02:00:00:00:01:02", "netns", r,
     ])
-    try ip(["-n", r, "addr", "add", "10.1.0.1/24", "dev", "r0"])
-    try ip(["-n", r, "addr", "add", "10.2.0.1/24", "dev", "r1"])
-    try ip(["-n", r, "addr", "add", "fd00:1::1/64", "dev", "r0", "nodad"])
-    try ip(["-n", r, "addr", "add", "fd00:2::1/64", "dev", "r1", "nodad"])
-    for (ns, dev) in [(s, "s0"), (r, "r0"), (r, "r1"), (d, "d0"), (s, "lo"), (r, "lo"), (d, "lo")] {
+    try ip(["-n", r, "addr", "add", "10.1.0.1/24", "dev", inside])
+    try ip(["-n", r, "addr", "add", "10.2.0.1/24", "dev", outside])
+    try ip(["-n", r, "addr", "add", "fd00:1::1/64", "dev", inside, "nodad"])
+    try ip(["-n", r, "addr", "add", "fd00:2::1/64", "dev", outside, "nodad"])
+    for (ns, dev) in [(s, "s0"), (r, inside), (r, outside), (d, "d0"), (s, "lo"), (r, "lo"), (d, "lo")] {
       try ip(["-n", ns, "link", "set", dev, "up"])
     }
     try ip(["-n", r, "route", "add", "172.16.0.0/12", "via", "10.2.0.2"])
-    try ip(["-n", r, "neigh", "replace", "10.2.0.2", "lladdr", "02:00:00:00:02:01", "dev", "r1", "nud", "permanent"])
+    try ip(["-n", r, "neigh", "replace", "10.2.0.2", "lladdr", "02:00:00:00:02:01", "dev", outside, "nud", "permanent"])
     try ip(["-n", r, "-6", "route", "add", "fd00:172::/32", "via", "fd00:2::2"])
     try ip([
-      "-n", r, "-6", "neigh", "replace", "fd00:2::2", "lladdr", "02:00:00:00:02:01", "dev", "r1", "nud", "permanent",
+      "-n", r, "-6", "neigh", "replace", "fd00:2::2", "lladdr", "02:00:00:00:02:01", "dev", outside, "nud", "permanent",
     ])
     _ = try inR([
       "/usr/sbin/sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
-      "net.ipv4.conf.default.rp_filter=0", "net.ipv4.conf.r0.rp_filter=0", "net.ipv4.conf.r1.rp_filter=0",
+      "net.ipv4.conf.default.rp_filter=0", "net.ipv4.conf.\(inside).rp_filter=0",
+      "net.ipv4.conf.\(outside).rp_filter=0",
       "net.ipv6.conf.all.forwarding=1",
     ])
     socket = try PacketSocket(namespace: s, interface: "s0")
@@ -140,14 +152,14 @@ final class DifferentialLab {
     _ = try inR(["/usr/sbin/nft", "flush", "ruleset"])
     switch backend {
     case .nft:
-      let script = DifferentialLab.observer + (try NFTScript().compile(ruleset))
+      let script = observer + (try NFTScript().compile(ruleset))
       do {
         _ = try inR(["/usr/sbin/nft", "-f", "-"], input: script)
       } catch {
         throw TestFailure("\(error)\n\(script)")
       }
     case .iptablesLegacy:
-      _ = try inR(["/usr/sbin/nft", "-f", "-"], input: DifferentialLab.observer)
+      _ = try inR(["/usr/sbin/nft", "-f", "-"], input: observer)
       let compiled = try IPTablesCompiler().compile(ruleset)
       if let v4 = compiled.ipv4 { _ = try inR(["/usr/sbin/iptables-legacy-restore"], input: v4) }
       if let v6 = compiled.ipv6 { _ = try inR(["/usr/sbin/ip6tables-legacy-restore"], input: v6) }
