@@ -52,6 +52,8 @@ public struct CLI {
                                                prove the policy with real packets in scratch namespaces
       simulate POLICY PACKET [--json] [--batch FILE]
                                                predict the kernel's verdict for a packet, with a trace
+      import FILE [--format iptables-save|ip6tables-save] [-o POLICY]
+                                               turn a dumped firewall into a policy file
       plan [--netns NS] [--backend nft|iptables] [--keep SRC:PORT] [--json] POLICY
                                                what apply would change: rules, flows, lockout check
       apply [--netns NS] [--backend nft|iptables] [--confirm SECONDS] [--force] POLICY
@@ -84,6 +86,7 @@ public struct CLI {
     case "topology": return runCommand(TopologyCommand.self, rest)
     case "verify": return runCommand(VerifyCommand.self, rest)
     case "plan": return runCommand(PlanCommand.self, rest)
+    case "import": return runCommand(ImportCommand.self, rest)
     case "apply": return runCommand(ApplyCommand.self, rest)
     case "confirm": return runCommand(ConfirmCommand.self, rest)
     case "rollback": return runCommand(RollbackCommand.self, rest)

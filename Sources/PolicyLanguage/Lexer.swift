@@ -87,7 +87,11 @@ public struct Lexer {
         }
         if !closed {
           diagnostics.append(.error("unterminated string", at: location(start)))
-        } else if value.contains(UInt8(ascii: "\"")) {
+        } else if value.contains(UInt8(ascii: "\""))
+          && !(tokens.last.map { $0.kind == .word && $0.text == "iptables" } ?? false)
+        {
+          // An iptables part (`iptables "-j LOG --log-prefix \"x\""`) goes to iptables-restore,
+          // which reads escaped quotes; anything else would reach nft.
           diagnostics.append(.error("a string cannot contain '\"' (nft has no way to load it)", at: location(start)))
         }
         tokens.append(Token(.string, String(decoding: value, as: UTF8.self), at: location(start)))

@@ -149,7 +149,7 @@ struct RuleParser {
       }
     case "iifname", "oifname":
       let negated = parseOperator()
-      let operand = try parseOperand(ValueParser.interface)
+      let operand = try parseOperand({ try ValueParser.interface($0) })
       return Match(
         .interface(keyword.text == "iifname" ? .input : .output, operand), negated: negated, location: start.location)
     case "physdev":
@@ -158,7 +158,7 @@ struct RuleParser {
         throw Diagnostic.error("expected 'in' or 'out' after physdev, found '\(way)'", at: way.location)
       }
       let negated = parseOperator()
-      let port = try ValueParser.interface(try cursor.expectName("a bridge port name"))
+      let port = try ValueParser.interface(try cursor.expectName("a bridge port name"), anyAllowed: true)
       return Match(.bridgePort(way.text == "in" ? .input : .output, port), negated: negated, location: start.location)
     case "ct":
       try cursor.expect(word: "state", context: " after 'ct'")
@@ -179,9 +179,35 @@ struct RuleParser {
       return Match(.etherSource(try parseOperand(ValueParser.mac)), negated: negated, location: start.location)
     case "limit":
       return Match(.limit(try parseLimit()), location: start.location)
+    case "iptables":
+      // An iptables match the model keeps as written (an imported rule): only the iptables
+      // backend can compile it, and the engine answers `unknown` when a packet reaches it.
+      let text = try cursor.expectName("the iptables match in quotes, e.g. iptables \"-m owner --uid-owner 0\"")
+      let words = text.text.split(separator: " ")
+      guard let first = words.first, first.hasPrefix("-") || first == "!" else {
+        throw Diagnostic.error(
+          "'\(text.text)' is not an iptables match (it starts with -m, -f or !)", at: text.location)
+      }
+      return Match(.opaque(module: RuleParser.opaqueModule(words), text: text.text), location: start.location)
     default:
       throw Diagnostic.error("unknown match, statement or verdict '\(keyword.text)'", at: keyword.location)
     }
+  }
+
+  /// The module an opaque match's text uses: `owner` for `-m owner --uid-owner 0`, `fragment`
+  /// for `-f`.
+  static func opaqueModule(_ words: [Substring]) -> String {
+    if let m = words.firstIndex(of: "-m"), m + 1 < words.count { return String(words[m + 1]) }
+    return words.contains("-f") ? "fragment" : String(words.first { $0 != "!" } ?? "opaque")
+  }
+
+  /// An opaque iptables target written `iptables "-j NAME …"` (or `-g`), nil for anything else.
+  static func opaqueTarget(_ token: Token?) -> OpaqueTarget? {
+    guard let token, token.kind == .string else { return nil }
+    let words = token.text.split(separator: " ")
+    guard words.count >= 2, words[0] == "-j" || words[0] == "-g" else { return nil }
+    let name = String(words[1])
+    return OpaqueTarget(name: name, text: token.text, isTerminal: !OpaqueTarget.nonTerminalNames.contains(name))
   }
 
   /// `!=` → negated, `==` or nothing → plain.
@@ -353,6 +379,11 @@ struct RuleParser {
 
   mutating func parseVerdict() throws -> Verdict? {
     guard let t = cursor.peek, t.kind == .word else { return nil }
+    if t.text == "iptables", let target = RuleParser.opaqueTarget(cursor.peek(1)) {
+      _ = cursor.next()
+      _ = cursor.next()
+      return .opaque(target)
+    }
     switch t.text {
     case "accept": _ = cursor.next(); return .accept
     case "drop": _ = cursor.next(); return .drop

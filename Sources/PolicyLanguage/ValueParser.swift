@@ -77,14 +77,18 @@ enum ValueParser {
     return PortRange(try port(Substring(text), token))
   }
 
-  /// An interface name or `prefix*` pattern, at most 15 bytes.
-  static func interface(_ token: Token) throws -> InterfacePattern {
+  /// An interface name or `prefix*` pattern, at most 15 bytes. A lone `*` is refused unless
+  /// `anyAllowed` (a bridge port: `physdev in "*"` is iptables' "bridged at all").
+  static func interface(_ token: Token, anyAllowed: Bool = false) throws -> InterfacePattern {
     guard token.kind == .word || token.kind == .string else {
       throw fail("expected an interface name, found '\(token)'", token)
     }
     let pattern = InterfacePattern(parsing: token.text)
     if pattern.isWildcard && pattern.name.isEmpty {
-      throw fail("'*' alone matches every interface (and nft refuses it); remove the match", token)
+      guard anyAllowed else {
+        throw fail("'*' alone matches every interface (and nft refuses it); remove the match", token)
+      }
+      return pattern
     }
     try checkInterfaceName(pattern.name, token)
     return pattern

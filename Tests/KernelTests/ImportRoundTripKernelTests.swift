@@ -10,10 +10,8 @@ import Testing
 @Suite(.serialized, .enabled(if: Kernel.available, "kernel tests need root and the netfilter tools (see stderr)"))
 struct ImportRoundTripKernelTests {
   /// `../shared/corpus` next to the repository (the worktrees share it).
-  static let corpus: String = {
-    let sibling = URL(fileURLWithPath: Repo.root + "/../shared/corpus").standardizedFileURL.path
-    return FileManager.default.fileExists(atPath: sibling) ? sibling : "/work/shared/corpus"
-  }()
+  /// The corpus kept in the repository (a copy of the shared one).
+  static let corpus: String = Repo.root + "/Tests/Corpus"
 
   static var files: [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? []).filter { $0.hasSuffix(".iptables-save") }

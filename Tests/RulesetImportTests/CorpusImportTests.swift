@@ -3,17 +3,11 @@ import NetfilterModel
 import RulesetImport
 import Testing
 
-/// The shared corpus of real dumps (`../shared/corpus`, next to the repository).
+/// The corpus of real dumps, kept in the repository (`Tests/Corpus`, a copy of the shared
+/// corpus with its SOURCES.tsv) so every checkout tests the same files.
 enum Corpus {
-  static let directory: String = {
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    for candidate in [repo.appendingPathComponent("../shared/corpus").path, "/work/shared/corpus"]
-    where FileManager.default.fileExists(atPath: candidate) {
-      return candidate
-    }
-    return "/work/shared/corpus"
-  }()
+  static let directory: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Corpus").path
 
   static var iptablesFiles: [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -28,6 +22,11 @@ enum Corpus {
 }
 
 @Suite struct CorpusImportTests {
+  /// The corpus is there: an empty list would make the tests below pass without testing.
+  @Test func corpusIsPresent() {
+    #expect(Corpus.iptablesFiles.count == 5, "\(Corpus.directory)")
+  }
+
   @Test(arguments: Corpus.iptablesFiles)
   func importsWithoutErrors(_ name: String) throws {
     let imported = try Corpus.load(name)
