@@ -62,7 +62,7 @@ let package = Package(
       name: "FirebreakCLI",
       dependencies: [
         "NetfilterModel", "PolicyLanguage", "NFTablesBackend", "IPTablesBackend", "VerdictEngine", "Topology",
-        "Verification", "Deployment", "RulesetImport",
+        "Verification", "Deployment", "RulesetImport", "NFTablesNative", "IPTablesNative",
       ]),
     .executableTarget(name: "firebreak", dependencies: ["FirebreakCLI"]),
 

@@ -1,5 +1,9 @@
+import Deployment
+import IPTablesNative
+import NFTablesNative
 import NetfilterModel
 import PolicyLanguage
+import RulesetImport
 
 /// `firebreak import FILE [--format iptables-save|ip6tables-save] [-o POLICY]`.
 struct ImportCommand: Command {
@@ -7,7 +11,7 @@ struct ImportCommand: Command {
   static let spec = Arguments.Spec(
     valued: ["--format", "-o", "--output", "--netns"], positionals: 0...1, positionalName: "ruleset FILE")
   static let help = """
-    Usage: firebreak import FILE [--format iptables-save|ip6tables-save] [-o POLICY]
+    Usage: firebreak import (FILE [--format iptables-save|ip6tables-save] | --netns NS) [-o POLICY]
 
     Turns a dumped firewall into a policy file in canonical form: tables, chains, policies and
     rules as the model understands them. What it cannot evaluate exactly (owner, recent,
@@ -15,18 +19,27 @@ struct ImportCommand: Command {
     line: such a policy compiles back with --backend iptables only, and the verdict engine answers
     'unknown' for packets that reach those parts.
       --format FORMAT   iptables-save or ip6tables-save (default: detected)
+      --netns NS        the live legacy x_tables tables of namespace NS, read natively (libiptc)
       -o POLICY         write the policy to POLICY atomically (default: standard output)
-    Importing nft text, nft JSON and a live namespace (--netns) are not built yet.
+    Importing nft text, nft JSON and live nftables tables is not built yet (they are named in a
+    warning, not imported).
     Exit status: 0, or 2 when the dump cannot be read (errors at file:line:col).
     """
 
   func run(_ args: Arguments, _ cli: CLI) throws -> Int32 {
-    if args.values["--netns"] != nil {
-      cli.console.error("firebreak: error: import --netns (the live ruleset) is not built yet; import a dump FILE")
-      return 2
+    let ruleset: Ruleset
+    let path: String
+    if let ns = args.values["--netns"] {
+      guard args.positionals.isEmpty else { throw Arguments.UsageError(message: "give a FILE or --netns, not both") }
+      path = "namespace \(ns)"
+      guard let live = try ImportCommand.live(NamespaceTarget(ns), cli) else { return 2 }
+      ruleset = live
+    } else {
+      guard let file = args.positionals.first else { throw Arguments.UsageError(message: "missing ruleset FILE") }
+      path = file
+      guard let loaded = try SimulateCommand().loadRuleset(file, format: args.values["--format"], cli) else { return 2 }
+      ruleset = loaded
     }
-    guard let path = args.positionals.first else { throw Arguments.UsageError(message: "missing ruleset FILE") }
-    guard let ruleset = try SimulateCommand().loadRuleset(path, format: args.values["--format"], cli) else { return 2 }
     let opaque = ruleset.tables.flatMap(\.chains).flatMap(\.rules).filter(ImportCommand.hasOpaquePart).count
     var header = ["Imported by firebreak from \(path)."]
     if opaque > 0 {
@@ -48,6 +61,29 @@ struct ImportCommand: Command {
       cli.console.print(text, terminator: "")
     }
     return 0
+  }
+
+  /// The namespace's legacy x_tables tables, read through libiptc and imported as their
+  /// iptables-save text; its nftables tables are named in a warning (not imported yet).
+  static func live(_ target: NamespaceTarget, _ cli: CLI) throws -> Ruleset? {
+    let (snapshot, nftTables) = try target.run {
+      (try IPTablesNative().snapshot(), try Connection().snapshot().tableIDs)
+    }
+    if !nftTables.isEmpty {
+      cli.console.error(
+        "warning: nftables tables in \(target) are not imported (nft import is not built yet): \(nftTables.map(\.description).joined(separator: ", "))"
+      )
+    }
+    var ruleset = Ruleset()
+    for (family, iptFamily) in [(Family.ip, IPTFamily.ipv4), (.ip6, .ipv6)] {
+      let text = snapshot.listing(iptFamily)
+      if text.isEmpty { continue }
+      let imported = IPTablesSaveImporter(family: family).importRuleset(text, file: "\(target) (\(iptFamily.rawValue))")
+      cli.report(imported.diagnostics)
+      if imported.hasErrors { return nil }
+      ruleset.tables += imported.ruleset.tables
+    }
+    return ruleset
   }
 
   static func hasOpaquePart(_ rule: Rule) -> Bool {

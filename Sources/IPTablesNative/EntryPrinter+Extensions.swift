@@ -42,7 +42,9 @@ extension EntryPrinter {
       return [not(info.invert != 0) + option + " " + list.joined(separator: ",")]
     case ("conntrack", 3):
       let info = payload.load(xt_conntrack_mtinfo3.self, at: 0)
-      guard info.match_flags == UInt16(XT_CONNTRACK_STATE) else { return nil }
+      // `-m state` is stored as conntrack with the state-alias flag (1 << 13): the same test.
+      let stateAlias: UInt16 = 1 << 13
+      guard info.match_flags & ~stateAlias == UInt16(XT_CONNTRACK_STATE) else { return nil }
       let names = IPTConstants.ctStateOrder.filter { UInt32(info.state_mask) & $0.1 != 0 }.map(\.0)
       return [not(info.invert_flags != 0) + "--ctstate " + names.joined(separator: ",")]
     case ("iprange", 1):
@@ -77,13 +79,22 @@ extension EntryPrinter {
       var parts: [String] = []
       let present = Int32(info.bitmask)
       let inverse = Int32(info.invert)
-      guard present & ~(XT_PHYSDEV_OP_IN | XT_PHYSDEV_OP_OUT) == 0 else { return nil }
+      let known =
+        XT_PHYSDEV_OP_IN | XT_PHYSDEV_OP_OUT | XT_PHYSDEV_OP_BRIDGED | XT_PHYSDEV_OP_ISIN | XT_PHYSDEV_OP_ISOUT
+      guard present & ~known == 0 else { return nil }
       if present & XT_PHYSDEV_OP_IN != 0 {
         parts.append(not(inverse & XT_PHYSDEV_OP_IN != 0) + "--physdev-in " + Bytes.string(Bytes.array(info.physindev)))
       }
       if present & XT_PHYSDEV_OP_OUT != 0 {
         parts.append(
           not(inverse & XT_PHYSDEV_OP_OUT != 0) + "--physdev-out " + Bytes.string(Bytes.array(info.physoutdev)))
+      }
+      // The flag tests, in libxt_physdev's order.
+      for (flag, option) in [
+        (XT_PHYSDEV_OP_ISIN, "--physdev-is-in"), (XT_PHYSDEV_OP_ISOUT, "--physdev-is-out"),
+        (XT_PHYSDEV_OP_BRIDGED, "--physdev-is-bridged"),
+      ] where present & flag != 0 {
+        parts.append(not(inverse & flag != 0) + option)
       }
       return parts
     default:
