@@ -18,11 +18,12 @@ struct ImportCommand: Command {
     connmark, NFLOG, TCPMSS, …) is kept as written, as iptables "…" parts, with a warning at its
     line: such a policy compiles back with --backend iptables only, and the verdict engine answers
     'unknown' for packets that reach those parts.
-      --format FORMAT   iptables-save or ip6tables-save (default: detected)
+      --format FORMAT   iptables-save, ip6tables-save or nft-json (default: detected)
       --netns NS        the live legacy x_tables tables of namespace NS, read natively (libiptc)
       -o POLICY         write the policy to POLICY atomically (default: standard output)
-    Importing nft text, nft JSON and live nftables tables is not built yet (they are named in a
-    warning, not imported).
+    nft-json is `nft -j list ruleset` output; its unmodelled expressions are kept as their JSON
+    (an import with them does not compile back yet). Importing nft text and live nftables tables
+    is not built yet (they are named in a warning, not imported).
     Exit status: 0, or 2 when the dump cannot be read (errors at file:line:col).
     """
 
