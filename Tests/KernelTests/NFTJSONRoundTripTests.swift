@@ -36,6 +36,37 @@ struct NFTJSONRoundTripTests {
     }
   }
 
+  /// The corpus's nft rulesets: loaded with `nft -f`, listed as JSON, imported, compiled again.
+  static var corpus: [String] {
+    let dir = Repo.root + "/Tests/Corpus"
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".nft") }.sorted()
+  }
+
+  /// OpenWrt's fw4 declares `ct helper` objects: this kernel has no nf_conntrack_rtsp, so `nft -f`
+  /// refuses the whole file.
+  static let refusedByTheKernel: Set<String> = ["27_openwrt_fw4_default_router.nft"]
+
+  @Test(arguments: corpus)
+  func corpusRulesetsListBackThroughJSON(_ name: String) throws {
+    let text = try String(contentsOfFile: Repo.root + "/Tests/Corpus/" + name, encoding: .utf8)
+    let original = try ScratchNamespace("json")
+    defer { original.remove() }
+    let loaded = try original.exec(["/usr/sbin/nft", "-f", "-"], input: text)
+    if Self.refusedByTheKernel.contains(name) {
+      #expect(loaded.status != 0, "the kernel now accepts \(name)")
+      return
+    }
+    #expect(loaded.status == 0, "nft -f refused \(name): \(loaded.stderr)")
+    let json = try original.check(["/usr/sbin/nft", "-j", "list", "ruleset"])
+    let imported = NFTJSONImporter().importRuleset(json, file: name + ".json")
+    #expect(imported.diagnostics.isEmpty, "\(imported.diagnostics)")
+    let copy = try ScratchNamespace("json")
+    defer { copy.remove() }
+    try copy.check(["/usr/sbin/nft", "-f", "-"], input: try NFTScript().compile(imported.ruleset))
+    let expected = Self.withoutComments(try original.check(["/usr/sbin/nft", "list", "ruleset"]))
+    #expect(Self.withoutComments(try copy.check(["/usr/sbin/nft", "list", "ruleset"])) == expected)
+  }
+
   /// What the model cannot express, as the kernel's own JSON lists it: each rule is kept, with an
   /// opaque part and a warning naming the expression.
   @Test func unmodelledExpressionsAreKeptOpaqueWithAWarning() throws {
