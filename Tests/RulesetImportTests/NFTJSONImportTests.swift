@@ -317,6 +317,16 @@ private func prefix(_ s: String) -> AddressElement {
     #expect(target.name == "vmap" && target.isTerminal)
   }
 
+  @Test func aNATStatementWithUnmodelledFlagsStaysTerminal() throws {
+    let (rule, imported) = try importJSONRule(#"{"snat": {"addr": "203.0.113.5", "flags": ["persistent"]}}"#)
+    let text = #"{"snat":{"addr":"203.0.113.5","flags":["persistent"]}}"#
+    #expect(rule.verdict == .opaque(OpaqueTarget(name: "snat", text: text, isTerminal: true)))
+    #expect(
+      imported.warnings.map(\.message) == [
+        "rule ip filter/input/7: snat is not modelled; kept as an opaque target \(text)"
+      ])
+  }
+
   @Test func malformedJSONIsALocatedError() {
     let imported = NFTJSONImporter().importRuleset("{\"nftables\": [\n  {\"table\": },\n]}", file: "bad.json")
     #expect(imported.ruleset.tables.isEmpty)
