@@ -18,11 +18,12 @@ struct ImportCommand: Command {
     connmark, NFLOG, TCPMSS, …) is kept as written, as iptables "…" parts, with a warning at its
     line: such a policy compiles back with --backend iptables only, and the verdict engine answers
     'unknown' for packets that reach those parts.
-      --format FORMAT   iptables-save or ip6tables-save (default: detected)
+      --format FORMAT   iptables-save, ip6tables-save or nft-json (default: detected)
       --netns NS        the live legacy x_tables tables of namespace NS, read natively (libiptc)
       -o POLICY         write the policy to POLICY atomically (default: standard output)
-    Importing nft text, nft JSON and live nftables tables is not built yet (they are named in a
-    warning, not imported).
+    nft-json is `nft -j list ruleset` output; a dump with nft expressions the model cannot
+    express (fib, vmap, quota, …) is refused with them named (simulate --ruleset reads it). Importing nft text and live nftables tables
+    is not built yet (they are named in a warning, not imported).
     Exit status: 0, or 2 when the dump cannot be read (errors at file:line:col).
     """
 
@@ -40,7 +41,17 @@ struct ImportCommand: Command {
       guard let loaded = try SimulateCommand().loadRuleset(file, format: args.values["--format"], cli) else { return 2 }
       ruleset = loaded
     }
-    let opaque = ruleset.tables.flatMap(\.chains).flatMap(\.rules).filter(ImportCommand.hasOpaquePart).count
+    let rules = ruleset.tables.flatMap(\.chains).flatMap(\.rules)
+    if let rule = rules.first(where: ImportCommand.hasNFTJSONPart) {
+      // The policy language holds opaque parts only as iptables text; printing JSON there would
+      // give a policy that does not check.
+      let count = rules.filter(ImportCommand.hasNFTJSONPart).count
+      cli.console.error(
+        "firebreak: error: \(path): \(count) rule\(count == 1 ? "" : "s") (first at \(rule.location)) keep\(count == 1 ? "s" : "") nft expressions the policy language cannot hold yet (named in the warnings above); simulate it with 'firebreak simulate --ruleset' instead"
+      )
+      return 2
+    }
+    let opaque = rules.filter(ImportCommand.hasOpaquePart).count
     var header = ["Imported by firebreak from \(path)."]
     if opaque > 0 {
       header.append(
@@ -84,6 +95,16 @@ struct ImportCommand: Command {
       ruleset.tables += imported.ruleset.tables
     }
     return ruleset
+  }
+
+  /// True when an opaque part of the rule is nft JSON (from `NFTJSONImporter`): iptables text
+  /// starts with an option (`-m`, `-j`, `!`), JSON with `{`.
+  static func hasNFTJSONPart(_ rule: Rule) -> Bool {
+    if case .opaque(let target)? = rule.verdict, target.text.hasPrefix("{") { return true }
+    return rule.matches.contains { m in
+      if case .opaque(_, let text) = m.kind { return text.hasPrefix("{") }
+      return false
+    }
   }
 
   static func hasOpaquePart(_ rule: Rule) -> Bool {

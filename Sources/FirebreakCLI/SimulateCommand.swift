@@ -16,7 +16,7 @@ struct SimulateCommand: Command {
   static let help = """
     Usage: firebreak simulate POLICY PACKET [--json]
            firebreak simulate POLICY --batch FILE
-           firebreak simulate --ruleset FILE [--format iptables-save|ip6tables-save] PACKET [--json]
+           firebreak simulate --ruleset FILE [--format iptables-save|ip6tables-save|nft-json] PACKET [--json]
 
     Predicts what the kernel does with a packet before anything is applied: the hooks it crosses
     (and, with a topology, the namespaces), every base chain in priority order, each rule
@@ -28,7 +28,7 @@ struct SimulateCommand: Command {
       --batch FILE               one packet per line (the same options); one JSON object per line
       --engine indexed|linear    how rules are searched (default indexed; both give the same answers)
       --ruleset FILE             simulate a dumped ruleset (iptables-save output) on a plain host
-      --format FORMAT            the dump's format (default: detected); nft and nft-json are not supported yet
+      --format FORMAT            the dump's format (default: detected); nft text is not supported yet
     Exit status: 0 when every packet was simulated, 2 on bad usage or input.
     """
 
@@ -94,11 +94,15 @@ struct SimulateCommand: Command {
       format = f
     }
     switch format {
-    case .nft, .nftJSON:
+    case .nft:
       cli.console.error(
-        "\(path): error: --format \(format.rawValue) is not supported yet; only iptables-save and ip6tables-save dumps can be simulated"
+        "\(path): error: --format nft is not supported yet; iptables-save, ip6tables-save and nft-json dumps can be simulated"
       )
       return nil
+    case .nftJSON:
+      let imported = NFTJSONImporter().importRuleset(text, file: path)
+      cli.report(imported.diagnostics)
+      return imported.hasErrors ? nil : imported.ruleset
     case .iptablesSave, .ip6tablesSave:
       let imported = IPTablesSaveImporter(family: format == .ip6tablesSave ? .ip6 : .ip).importRuleset(text, file: path)
       cli.report(imported.diagnostics)

@@ -28,7 +28,8 @@ public struct Match: Hashable, Sendable {
     case limit(RateLimit)
     /// A match the model cannot evaluate exactly, kept verbatim so the rule is never dropped or
     /// widened: `module` names it (`owner`), `text` is its iptables-save form with any `!`
-    /// (`-m owner --uid-owner 0`). The engine answers `unknown` for a rule that reaches it.
+    /// (`-m owner --uid-owner 0`), or for an nft JSON import the expression's compact JSON
+    /// (`{"match":{"left":{"fib":…}}}`). The engine answers `unknown` for a rule that reaches it.
     case opaque(module: String, text: String)
   }
 

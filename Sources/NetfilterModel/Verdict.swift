@@ -51,7 +51,8 @@ public enum Verdict: Hashable, Sendable {
 public struct OpaqueTarget: Hashable, Sendable {
   /// The target's name as `-j` takes it: `TCPMSS`, `NFLOG`.
   public var name: String
-  /// The target in iptables-save syntax with its options: `-j TCPMSS --clamp-mss-to-pmtu`.
+  /// The target in iptables-save syntax with its options: `-j TCPMSS --clamp-mss-to-pmtu`; for
+  /// an nft JSON import, the statement's compact JSON (`{"quota":{…}}`).
   public var text: String
   /// True when the target decides the packet's fate (`NFQUEUE`, `TPROXY`, an unknown target);
   /// false for targets that act and let the next rule run (`LOG`-like: `NFLOG`, `TCPMSS`, `CT`).

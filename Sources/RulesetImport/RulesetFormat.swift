@@ -8,7 +8,7 @@ public enum RulesetFormat: String, Hashable, Sendable, CaseIterable {
   case ip6tablesSave = "ip6tables-save"
   /// `nft list ruleset` output or an `nft -f` script (not imported yet).
   case nft
-  /// `nft -j list ruleset` output (not imported yet).
+  /// `nft -j list ruleset` output (see `NFTJSONImporter`).
   case nftJSON = "nft-json"
 
   /// The format `text` looks like: JSON for `{`, iptables-save for a `*table` line, nft for a

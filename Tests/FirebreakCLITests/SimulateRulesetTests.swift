@@ -65,6 +65,25 @@ import Testing
     #expect(c.err.contains("not supported yet"))
   }
 
+  @Test func nftJSONDumpsAreDetectedAndSimulated() {
+    let json = """
+      {"nftables": [{"table": {"family": "ip", "name": "filter", "handle": 1}},
+      {"chain": {"family": "ip", "table": "filter", "name": "INPUT", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+      {"rule": {"family": "ip", "table": "filter", "chain": "INPUT", "handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 22}}, {"accept": null}]}}]}
+      """
+    let (status, c) = run(
+      ["simulate", "--ruleset", "fw.json"] + packet + ["--sport", "4000", "--dport", "22", "--json"], ["fw.json": json])
+    #expect(status == 0, "\(c.err)")
+    #expect(c.out.contains(#""verdict": "accept""#))
+    let (dropped, d) = run(
+      ["simulate", "--ruleset", "fw.json", "--format", "nft-json"] + packet + [
+        "--sport", "4000", "--dport", "23", "--json",
+      ],
+      ["fw.json": json])
+    #expect(dropped == 0, "\(d.err)")
+    #expect(d.out.contains(#""verdict": "drop""#))
+  }
+
   @Test func aBrokenDumpExitsTwoWithTheLocatedError() {
     let (status, c) = run(
       ["simulate", "--ruleset", "fw.rules"] + packet,
