@@ -101,7 +101,7 @@ public struct Deployer {
     state.managed = state.managed.union(owned)
     try store.write(state)
     do {
-      try live.apply(request.firewall.ruleset, backend: request.backend, previouslyOwned: current.owned)
+      try live.apply(request.firewall.ruleset, backend: request.backend, owned: owned, previouslyOwned: current.owned)
     } catch {
       // The transaction aborted: the kernel is as it was; so is the saved state.
       if let pid = state.pending?.watchdogPID, pid > 0 { kill(pid, SIGTERM) }

@@ -60,8 +60,9 @@ struct LiveFirewall {
 
   /// Replaces the tables `ruleset` declares with `backend`, and removes the tables the previous
   /// generation owned that this one does not (deleted in nftables, emptied in x_tables).
-  func apply(_ ruleset: Ruleset, backend: Backend, previouslyOwned: OwnedTables) throws {
-    let owned = try OwnedTables.declared(by: ruleset, backend: backend)
+  /// `owned` is what `ruleset` declares with `backend` (`OwnedTables.declared`), computed once by
+  /// the caller, which records it.
+  func apply(_ ruleset: Ruleset, backend: Backend, owned: OwnedTables, previouslyOwned: OwnedTables) throws {
     let droppedNFT = previouslyOwned.nft.filter { !owned.nft.contains($0) }
     let droppedIPT = previouslyOwned.iptables.filter { !owned.iptables.contains($0) }
     try target.run {

@@ -73,20 +73,16 @@ public struct StateStore: Sendable {
     }.sorted()
   }
 
-  public func generation(_ n: Int) throws -> Generation {
-    guard let data = try AtomicFile.read(path(ofGeneration: n)) else { throw StateError.noGeneration(n) }
-    do {
-      return try StateStore.decoder.decode(Generation.self, from: data)
-    } catch {
-      throw StateError.corrupt(path(ofGeneration: n), "\(error)")
-    }
-  }
+  public func generation(_ n: Int) throws -> Generation { try decodeGeneration(n) }
 
   /// Generation `n`'s header only.
-  public func summary(_ n: Int) throws -> GenerationSummary {
+  public func summary(_ n: Int) throws -> GenerationSummary { try decodeGeneration(n) }
+
+  /// Generation `n`'s file decoded as `T` (the whole generation, or just its header).
+  func decodeGeneration<T: Decodable>(_ n: Int) throws -> T {
     guard let data = try AtomicFile.read(path(ofGeneration: n)) else { throw StateError.noGeneration(n) }
     do {
-      return try StateStore.decoder.decode(GenerationSummary.self, from: data)
+      return try StateStore.decoder.decode(T.self, from: data)
     } catch {
       throw StateError.corrupt(path(ofGeneration: n), "\(error)")
     }

@@ -68,8 +68,8 @@ public enum Watchdog {
       usleep(useconds_t(min(remaining, 0.25) * 1_000_000))
     }
     do {
-      var deployer = Deployer(store: store, target: target, lockWait: 0, executable: executable)
-      deployer.lockWait = 24 * 3600
+      // The deadline has come: wait as long as it takes for a command holding the lock.
+      let deployer = Deployer(store: store, target: target, lockWait: 24 * 3600, executable: executable)
       let lock = try deployer.takeLock()
       defer { withExtendedLifetime(lock) {} }
       var state = try deployer.loadRecovering()
