@@ -38,7 +38,7 @@ struct ImportCommand: Command {
     } else {
       guard let file = args.positionals.first else { throw Arguments.UsageError(message: "missing ruleset FILE") }
       path = file
-      guard let loaded = try SimulateCommand().loadRuleset(file, format: args.values["--format"], cli) else { return 2 }
+      guard let loaded = try cli.loadRuleset(file, format: args.values["--format"]) else { return 2 }
       ruleset = loaded
     }
     let rules = ruleset.tables.flatMap(\.chains).flatMap(\.rules)

@@ -40,7 +40,7 @@ struct SimulateCommand: Command {
       if !args.positionals.isEmpty {
         throw Arguments.UsageError(message: "give either a POLICY file or --ruleset FILE, not both")
       }
-      guard let ruleset = try loadRuleset(rulesetPath, format: args.values["--format"], cli) else { return 2 }
+      guard let ruleset = try cli.loadRuleset(rulesetPath, format: args.values["--format"]) else { return 2 }
       policy = Policy(firewalls: [Firewall(namespace: Firewall.defaultNamespace, ruleset: ruleset)])
       simulator = Simulator(
         ruleset: ruleset, assumptions: Self.plainHostAssumptions, engine: engine == "linear" ? .linear : .indexed)
@@ -71,44 +71,6 @@ struct SimulateCommand: Command {
   static let plainHostAssumptions = [
     "no topology: a plain host; the destination is local exactly on the input path, no bridge unless --physdev-in/out is given"
   ]
-
-  /// Imports a dumped ruleset, printing warnings and errors to stderr; nil when it cannot be used.
-  func loadRuleset(_ path: String, format name: String?, _ cli: CLI) throws -> Ruleset? {
-    guard let text = cli.source.read(path) else {
-      cli.console.error("firebreak: error: cannot read \(path)")
-      return nil
-    }
-    let format: RulesetFormat
-    if let name {
-      guard let f = RulesetFormat(rawValue: name) else {
-        let names = RulesetFormat.allCases.map(\.rawValue).joined(separator: ", ")
-        throw Arguments.UsageError(message: "unknown --format '\(name)' (\(names))")
-      }
-      format = f
-    } else {
-      guard let f = RulesetFormat.detect(text) else {
-        cli.console.error(
-          "\(path): error: cannot tell the format of this ruleset; give --format iptables-save or ip6tables-save")
-        return nil
-      }
-      format = f
-    }
-    switch format {
-    case .nft:
-      cli.console.error(
-        "\(path): error: --format nft is not supported yet; iptables-save, ip6tables-save and nft-json dumps can be simulated"
-      )
-      return nil
-    case .nftJSON:
-      let imported = NFTJSONImporter().importRuleset(text, file: path)
-      cli.report(imported.diagnostics)
-      return imported.hasErrors ? nil : imported.ruleset
-    case .iptablesSave, .ip6tablesSave:
-      let imported = IPTablesSaveImporter(family: format == .ip6tablesSave ? .ip6 : .ip).importRuleset(text, file: path)
-      cli.report(imported.diagnostics)
-      return imported.hasErrors ? nil : imported.ruleset
-    }
-  }
 
   func request(_ values: [String: String], _ policy: Policy) throws -> Simulator.Request {
     if policy.topology != nil {
@@ -280,5 +242,45 @@ struct SimulationText {
     if let reason = s.reason { lines.append("reason: \(reason)") }
     for a in s.assumptions { lines.append("assuming: \(a)") }
     return lines.joined(separator: "\n")
+  }
+}
+
+extension CLI {
+  /// Imports a dumped ruleset (`simulate --ruleset`, `import`), printing warnings and errors to stderr; nil when it cannot be used.
+  func loadRuleset(_ path: String, format name: String?) throws -> Ruleset? {
+    guard let text = source.read(path) else {
+      console.error("firebreak: error: cannot read \(path)")
+      return nil
+    }
+    let format: RulesetFormat
+    if let name {
+      guard let f = RulesetFormat(rawValue: name) else {
+        let names = RulesetFormat.allCases.map(\.rawValue).joined(separator: ", ")
+        throw Arguments.UsageError(message: "unknown --format '\(name)' (\(names))")
+      }
+      format = f
+    } else {
+      guard let f = RulesetFormat.detect(text) else {
+        console.error(
+          "\(path): error: cannot tell the format of this ruleset; give --format iptables-save or ip6tables-save")
+        return nil
+      }
+      format = f
+    }
+    switch format {
+    case .nft:
+      console.error(
+        "\(path): error: --format nft is not supported yet; iptables-save, ip6tables-save and nft-json dumps can be simulated"
+      )
+      return nil
+    case .nftJSON:
+      let imported = NFTJSONImporter().importRuleset(text, file: path)
+      report(imported.diagnostics)
+      return imported.hasErrors ? nil : imported.ruleset
+    case .iptablesSave, .ip6tablesSave:
+      let imported = IPTablesSaveImporter(family: format == .ip6tablesSave ? .ip6 : .ip).importRuleset(text, file: path)
+      report(imported.diagnostics)
+      return imported.hasErrors ? nil : imported.ruleset
+    }
   }
 }
