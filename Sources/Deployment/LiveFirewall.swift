@@ -105,14 +105,3 @@ extension OwnedTables {
     }
   }
 }
-
-/// A deployment step that cannot go ahead.
-public enum DeploymentError: Error, CustomStringConvertible {
-  case invalidPolicy(String)
-
-  public var description: String {
-    switch self {
-    case .invalidPolicy(let why): return why
-    }
-  }
-}
