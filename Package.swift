@@ -78,7 +78,7 @@ let package = Package(
     .testTarget(
       name: "RulesetImportTests",
       dependencies: ["RulesetImport", "NetfilterModel", "VerdictEngine", "IPTablesBackend", "NFTablesBackend"]),
-    .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI"]),
+    .testTarget(name: "FirebreakCLITests", dependencies: ["FirebreakCLI", "NFTablesBackend"]),
     .testTarget(
       name: "DeploymentTests", dependencies: ["Deployment", "PolicyLanguage", "NetfilterModel", "VerdictEngine"]),
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "NetfilterModel"], exclude: ["Golden"]),

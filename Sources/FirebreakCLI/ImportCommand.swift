@@ -97,12 +97,11 @@ struct ImportCommand: Command {
     return ruleset
   }
 
-  /// True when an opaque part of the rule is nft JSON (from `NFTJSONImporter`): iptables text
-  /// starts with an option (`-m`, `-j`, `!`), JSON with `{`.
+  /// True when an opaque part of the rule is nft JSON (from `NFTJSONImporter`).
   static func hasNFTJSONPart(_ rule: Rule) -> Bool {
-    if case .opaque(let target)? = rule.verdict, target.text.hasPrefix("{") { return true }
+    if case .opaque(let target)? = rule.verdict, target.syntax == .nftJSON { return true }
     return rule.matches.contains { m in
-      if case .opaque(_, let text) = m.kind { return text.hasPrefix("{") }
+      if case .opaque(let opaque) = m.kind { return opaque.syntax == .nftJSON }
       return false
     }
   }

@@ -9,7 +9,7 @@ enum PolicyPrinter {
   /// The policy text, or the diagnostics if the printed text does not read back (a construct the
   /// policy language cannot say).
   static func print(_ ruleset: Ruleset, header: [String]) -> (String?, [Diagnostic]) {
-    let body = NFTScript().listing(ruleset, comments: .userOnly)
+    let body = NFTScript().listing(ruleset, comments: .userOnly, dialect: .policy)
     let text = header.map { "# " + $0 }.joined(separator: "\n") + (header.isEmpty ? "" : "\n\n") + body
     return Formatter().format(file: "imported.policy", text: text)
   }

@@ -309,9 +309,14 @@ struct RuleTranslator {
         let text = "--tcp-flags \(IPTablesSyntax.tcpFlags(mask)) \(IPTablesSyntax.tcpFlags(value))"
         dimensions.append(fixed(.transport(.tcp, rank: 2, option: (match.negated ? "! " : "") + text, fallback: nil)))
 
-      case .opaque(_, let text):
+      case .opaque(let opaque):
         // Imported as written: emitted as written, so import -> compile gives the same rule.
-        dimensions.append(fixed(.module(text)))
+        guard opaque.syntax == .iptables else {
+          diagnostics.append(
+            .error("cannot express in iptables: \(opaque.syntax.rawValue) match '\(opaque.text)'", at: match.location))
+          continue
+        }
+        dimensions.append(fixed(.module(opaque.text)))
 
       case .limit(let limit):
         if let text = limitText(limit, match, &diagnostics) {
@@ -522,6 +527,10 @@ struct RuleTranslator {
       requireHooks([.prerouting, .output], "REDIRECT")
       return "-j REDIRECT" + (ports.map { " --to-ports \(IPTablesSyntax.natPorts($0))" } ?? "")
     case .opaque(let target):
+      if target.syntax != .iptables {
+        diagnostics.append(
+          .error("cannot express in iptables: \(target.syntax.rawValue) target '\(target.text)'", at: location))
+      }
       return target.text
     }
   }

@@ -29,13 +29,15 @@ public struct NFTScript {
                   "nftables has no bridge-port (physdev) match in the \(table.family.rawValue) family; use --backend iptables or match the bridge with iifname",
                   at: m.location))
             }
-            if case .opaque(_, let text) = m.kind {
-              diagnostics.append(.error("cannot express in nft: iptables match '\(text)'", at: m.location))
+            if case .opaque(let opaque) = m.kind, opaque.syntax != .nft {
+              diagnostics.append(
+                .error("cannot express in nft: \(opaque.syntax.rawValue) match '\(opaque.text)'", at: m.location))
             }
           }
-          if case .opaque(let target) = rule.verdict {
+          if case .opaque(let target) = rule.verdict, target.syntax != .nft {
             diagnostics.append(
-              .error("cannot express in nft: iptables target '\(target.text)'", at: rule.verdictLocation))
+              .error(
+                "cannot express in nft: \(target.syntax.rawValue) target '\(target.text)'", at: rule.verdictLocation))
           }
         }
       }
@@ -63,14 +65,15 @@ public struct NFTScript {
     case origin, userOnly
   }
 
-  /// The tables as `nft list ruleset` prints them (tabs, sets before chains, blank line between).
-  public func listing(_ ruleset: Ruleset, comments: Comments = .origin) -> String {
+  /// The tables as `nft list ruleset` prints them (tabs, sets before chains, blank line between);
+  /// `dialect` `.policy` wraps opaque nft parts as a policy file writes them.
+  public func listing(_ ruleset: Ruleset, comments: Comments = .origin, dialect: NFTSyntax.Dialect = .nft) -> String {
     var out = ""
     for table in ruleset.tables {
       out += "table \(table.family.rawValue) \(table.name) {\n"
       var blocks: [String] = []
       for set in table.sets { blocks.append(render(set)) }
-      for chain in table.chains { blocks.append(render(chain, in: table, comments: comments)) }
+      for chain in table.chains { blocks.append(render(chain, in: table, comments: comments, dialect: dialect)) }
       out += blocks.joined(separator: "\n")
       out += "}\n"
     }
@@ -103,7 +106,7 @@ public struct NFTScript {
     }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
   }
 
-  func render(_ chain: Chain, in table: Table, comments: Comments) -> String {
+  func render(_ chain: Chain, in table: Table, comments: Comments, dialect: NFTSyntax.Dialect) -> String {
     var s = "\tchain \(chain.name) {\n"
     if let base = chain.base {
       s += "\t\ttype \(base.type.rawValue) hook \(base.hook.rawValue)"
@@ -112,7 +115,7 @@ public struct NFTScript {
     }
     for rule in chain.rules {
       let comment = comments == .origin ? NFTSyntax.originComment(rule) : rule.comment
-      s += "\t\t" + NFTSyntax.rule(rule, family: table.family, comment: comment) + "\n"
+      s += "\t\t" + NFTSyntax.rule(rule, family: table.family, comment: comment, dialect: dialect) + "\n"
     }
     return s + "\t}\n"
   }

@@ -69,8 +69,13 @@ extension RuleLinearizer {
     case .bridgePort:
       throw DiagnosticList([.error("nftables has no bridge-port (physdev) match", at: match.location)])
 
-    case .opaque(_, let text):
-      throw DiagnosticList([.error("cannot express in nft: iptables match '\(text)'", at: match.location)])
+    case .opaque(let opaque):
+      throw DiagnosticList([
+        .error(
+          opaque.syntax == .nft
+            ? "nft expression '\(opaque.text)' is kept as text: only nft's own parser can build it, so it cannot be applied natively"
+            : "cannot express in nft: \(opaque.syntax.rawValue) match '\(opaque.text)'", at: match.location)
+      ])
 
     case .ctState(let states):
       let bits = states.sorted().map(Self.ctBit)

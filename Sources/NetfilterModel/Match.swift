@@ -27,10 +27,8 @@ public struct Match: Hashable, Sendable {
     /// `limit rate 3/minute burst 5 packets` (stateful; `over` inverts).
     case limit(RateLimit)
     /// A match the model cannot evaluate exactly, kept verbatim so the rule is never dropped or
-    /// widened: `module` names it (`owner`), `text` is its iptables-save form with any `!`
-    /// (`-m owner --uid-owner 0`), or for an nft JSON import the expression's compact JSON
-    /// (`{"match":{"left":{"fib":…}}}`). The engine answers `unknown` for a rule that reaches it.
-    case opaque(module: String, text: String)
+    /// widened. The engine answers `unknown` for a rule that reaches it.
+    case opaque(OpaqueMatch)
   }
 
   public var kind: Kind
@@ -42,6 +40,43 @@ public struct Match: Hashable, Sendable {
     self.kind = kind
     self.negated = negated
     self.location = location
+  }
+}
+
+/// The syntax an opaque part's text is written in: the one backend that can compile it back.
+public enum OpaqueSyntax: String, Hashable, Sendable {
+  /// iptables-save syntax (`-m owner --uid-owner 0`, `-j TCPMSS --clamp-mss-to-pmtu`).
+  case iptables
+  /// nft syntax (`fib daddr type local`, `flow add @ft`).
+  case nft
+  /// An nft JSON expression or statement, compact (`{"match":{"left":{"fib":…}}}`): no backend
+  /// compiles it; it exists so `simulate --ruleset` on a JSON dump names what it cannot decide.
+  case nftJSON = "nft-json"
+}
+
+/// A match the model keeps as written (an imported rule).
+public struct OpaqueMatch: Hashable, Sendable {
+  /// What it tests, for messages: `owner`, `fragment`, `fib`, `ct status`.
+  public var module: String
+  /// The match as written in `syntax`, with any negation (`-m owner ! --uid-owner 0`).
+  public var text: String
+  public var syntax: OpaqueSyntax
+  public init(module: String, text: String, syntax: OpaqueSyntax = .iptables) {
+    self.module = module
+    self.text = text
+    self.syntax = syntax
+  }
+}
+
+extension OpaqueMatch {
+  /// What an nft expression tests, for messages: its first word, and the field for the
+  /// multi-field keywords (`ct status`, `meta iiftype`, `tcp option`).
+  public static func nftModule<S: StringProtocol>(_ words: [S]) -> String {
+    let multiField: Set<String> = [
+      "ct", "meta", "tcp", "udp", "ip", "ip6", "icmp", "icmpv6", "ether", "rt", "th", "osf",
+    ]
+    if words.count >= 2, multiField.contains(String(words[0])) { return "\(words[0]) \(words[1])" }
+    return words.first.map { String($0) } ?? "nft"
   }
 }
 

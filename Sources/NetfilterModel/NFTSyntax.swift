@@ -1,18 +1,25 @@
 /// The nft syntax of rules, matches, statements and verdicts, exactly as `nft list ruleset` prints
 /// them. The nft backend writes scripts with it; traces and diagnostics show rules with it.
 public enum NFTSyntax {
+  /// Where the text goes: an nft script (opaque nft parts written as they are), or a policy file,
+  /// which wraps them so its parser knows where they end (`nft "fib daddr type local"`,
+  /// `nft statement "flow add @ft"`).
+  public enum Dialect: Sendable {
+    case nft, policy
+  }
+
   /// One rule in nft syntax, as listed.
-  public static func rule(_ rule: Rule, family: Family, comment: String? = nil) -> String {
+  public static func rule(_ rule: Rule, family: Family, comment: String? = nil, dialect: Dialect = .nft) -> String {
     var parts: [String] = []
     for (match, asRange) in scriptMatches(rule) {
       if asRange, case .port(let proto, let dir, .single(let p)) = match.kind {
         parts.append("\(proto.rawValue) \(dir == .source ? "sport" : "dport") != \(p.first)-\(p.last)")
         continue
       }
-      parts.append(Self.match(match))
+      parts.append(Self.match(match, dialect: dialect))
     }
     for statement in rule.statements { parts.append(Self.statement(statement)) }
-    if let verdict = rule.verdict { parts.append(Self.verdict(verdict, family: family)) }
+    if let verdict = rule.verdict { parts.append(Self.verdict(verdict, family: family, dialect: dialect)) }
     if let comment { parts.append("comment \(quote(comment))") }
     return parts.joined(separator: " ")
   }
@@ -148,7 +155,7 @@ public enum NFTSyntax {
     return String(repeating: "0", count: max(0, 10 - s.count)) + s
   }
 
-  public static func match(_ match: Match) -> String {
+  public static func match(_ match: Match, dialect: Dialect = .nft) -> String {
     let neg = op(match.negated)
     switch match.kind {
     case .address(let v, let dir, var o):
@@ -203,9 +210,11 @@ public enum NFTSyntax {
       return "tcp flags \(neg)\(value) / \(mask)"
     case .limit(let limit):
       return Self.limit(limit)
-    case .opaque(_, let text):
-      // Not nft syntax: shown (in traces and errors) as the iptables text it came from.
-      return "iptables \(quote(text))"
+    case .opaque(let opaque):
+      // nft text is itself in a script; everything else is shown (in policies, traces and
+      // errors) as the policy language writes it.
+      return opaque.syntax == .nft && dialect == .nft
+        ? opaque.text : "\(opaque.syntax.rawValue) \(quote(opaque.text))"
     }
   }
 
@@ -254,7 +263,7 @@ public enum NFTSyntax {
     }
   }
 
-  public static func verdict(_ verdict: Verdict, family: Family) -> String {
+  public static func verdict(_ verdict: Verdict, family: Family, dialect: Dialect = .nft) -> String {
     switch verdict {
     case .accept: return "accept"
     case .drop: return "drop"
@@ -277,7 +286,12 @@ public enum NFTSyntax {
     case .dnat(let d): return "dnat \(natFamily(d, family))to \(natText(d))"
     case .masquerade(let ports): return "masquerade" + (ports.map { " to :\($0)" } ?? "")
     case .redirect(let ports): return "redirect" + (ports.map { " to :\($0)" } ?? "")
-    case .opaque(let target): return "iptables \(quote(target.text))"
+    case .opaque(let target):
+      switch (target.syntax, dialect) {
+      case (.nft, .nft): return target.text
+      case (.nft, .policy): return "nft statement \(quote(target.text))"
+      default: return "\(target.syntax.rawValue) \(quote(target.text))"
+      }
     }
   }
 

@@ -46,21 +46,23 @@ public enum Verdict: Hashable, Sendable {
   }
 }
 
-/// An iptables target the model does not understand, kept as written so compiling it back to
-/// iptables gives the same rule.
+/// A target or statement the model does not understand, kept as written so compiling it back
+/// with the backend of its syntax gives the same rule.
 public struct OpaqueTarget: Hashable, Sendable {
   /// The target's name as `-j` takes it: `TCPMSS`, `NFLOG`.
   public var name: String
-  /// The target in iptables-save syntax with its options: `-j TCPMSS --clamp-mss-to-pmtu`; for
-  /// an nft JSON import, the statement's compact JSON (`{"quota":{…}}`).
+  /// The target as written in `syntax` with its options: `-j TCPMSS --clamp-mss-to-pmtu`,
+  /// `flow add @ft`, or an nft JSON statement (`{"quota":{…}}`).
   public var text: String
   /// True when the target decides the packet's fate (`NFQUEUE`, `TPROXY`, an unknown target);
   /// false for targets that act and let the next rule run (`LOG`-like: `NFLOG`, `TCPMSS`, `CT`).
   public var isTerminal: Bool
-  public init(name: String, text: String, isTerminal: Bool) {
+  public var syntax: OpaqueSyntax
+  public init(name: String, text: String, isTerminal: Bool, syntax: OpaqueSyntax = .iptables) {
     self.name = name
     self.text = text
     self.isTerminal = isTerminal
+    self.syntax = syntax
   }
 
   /// iptables targets that act and return to the chain (`XT_CONTINUE`): the rest are assumed to
@@ -70,6 +72,19 @@ public struct OpaqueTarget: Hashable, Sendable {
     "CLASSIFY", "CHECKSUM", "CONNSECMARK", "SECMARK", "ECN", "TCPOPTSTRIP", "IDLETIMER", "LED", "AUDIT", "SET",
     "RATEEST", "TRACE", "HMARK", "TEE",
   ]
+}
+
+extension OpaqueTarget {
+  /// An nft statement kept as written (`flow add @ft`, `queue num 1`, `ct helper set "ftp"`),
+  /// nil for empty text. Named by its first words; terminal when it decides the packet's fate
+  /// (`queue`, `synproxy`, a verdict map whose outcome the model cannot follow), else it acts and
+  /// lets the rule's next part run.
+  public static func nft(_ text: String) -> OpaqueTarget? {
+    let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+    guard let first = words.first else { return nil }
+    let terminal = first == "queue" || first == "synproxy" || words.contains("vmap")
+    return OpaqueTarget(name: OpaqueMatch.nftModule(words), text: text, isTerminal: terminal, syntax: .nft)
+  }
 }
 
 /// How a `reject` answers.

@@ -188,7 +188,17 @@ struct RuleParser {
         throw Diagnostic.error(
           "'\(text.text)' is not an iptables match (it starts with -m, -f or !)", at: text.location)
       }
-      return Match(.opaque(module: RuleParser.opaqueModule(words), text: text.text), location: start.location)
+      return Match(
+        .opaque(OpaqueMatch(module: RuleParser.opaqueModule(words), text: text.text)), location: start.location)
+    case "nft":
+      // An nft expression the model keeps as written (an imported rule): only the nft script
+      // backend can compile it, and the engine answers `unknown` when a packet reaches it.
+      let text = try cursor.expectName("the nft expression in quotes, e.g. nft \"fib daddr type local\"")
+      let words = text.text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+      guard !words.isEmpty else { throw Diagnostic.error("an empty nft expression", at: text.location) }
+      return Match(
+        .opaque(OpaqueMatch(module: OpaqueMatch.nftModule(words), text: text.text, syntax: .nft)),
+        location: start.location)
     default:
       throw Diagnostic.error("unknown match, statement or verdict '\(keyword.text)'", at: keyword.location)
     }
@@ -382,6 +392,14 @@ struct RuleParser {
     if t.text == "iptables", let target = RuleParser.opaqueTarget(cursor.peek(1)) {
       _ = cursor.next()
       _ = cursor.next()
+      return .opaque(target)
+    }
+    if t.text == "nft", cursor.peek(1)?.isWord("statement") == true {
+      cursor.index += 2
+      let text = try cursor.expectName("the nft statement in quotes, e.g. nft statement \"flow add @ft\"")
+      guard let target = OpaqueTarget.nft(text.text) else {
+        throw Diagnostic.error("an empty nft statement", at: text.location)
+      }
       return .opaque(target)
     }
     switch t.text {

@@ -64,12 +64,12 @@ struct NFTJSONRule {
   /// target; otherwise each becomes an opaque match (the engine answers `unknown` at them).
   mutating func finish() -> Rule {
     if verdict == nil, unknownStatements.count == 1, let only = unknownStatements.first {
-      verdict = .opaque(OpaqueTarget(name: only.name, text: only.text, isTerminal: only.isTerminal))
+      verdict = .opaque(OpaqueTarget(name: only.name, text: only.text, isTerminal: only.isTerminal, syntax: .nftJSON))
       warn(
         "\(only.name) is not modelled; kept as an opaque \(only.isTerminal ? "" : "non-terminal ")target \(only.text)")
     } else {
       for s in unknownStatements {
-        matches.append(Match(.opaque(module: s.name, text: s.text), location: location))
+        matches.append(Match(.opaque(OpaqueMatch(module: s.name, text: s.text, syntax: .nftJSON)), location: location))
         warn("\(s.name) is not modelled; kept as an opaque match \(s.text)")
       }
     }
@@ -87,7 +87,7 @@ struct NFTJSONRule {
 
   mutating func opaqueMatch(_ name: String, _ expression: Any) {
     let text = NFTJSON.compact(expression)
-    matches.append(Match(.opaque(module: name, text: text), location: location))
+    matches.append(Match(.opaque(OpaqueMatch(module: name, text: text, syntax: .nftJSON)), location: location))
     warn("\(name) is not modelled; kept as an opaque match \(text)")
   }
 

@@ -36,7 +36,8 @@ extension SaveReader {
       }
       let written = text(ext.start, ext.end)
       rule.matches.append(
-        Match(.opaque(module: ext.name, text: implicit ? "-m \(ext.name) " + written : written), location: at))
+        Match(
+          .opaque(OpaqueMatch(module: ext.name, text: implicit ? "-m \(ext.name) " + written : written)), location: at))
       warn("\(why): kept as written; packets reaching this rule get verdict unknown", ext.token.column)
     } catch {}
   }

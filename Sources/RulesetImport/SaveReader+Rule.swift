@@ -151,7 +151,9 @@ extension SaveReader {
         }
         let name = v.text.lowercased()
         if name == "all" || name == "0" {
-          if negated { rule.matches.append(Match(.opaque(module: "protocol", text: "! -p all"), location: at)) }
+          if negated {
+            rule.matches.append(Match(.opaque(OpaqueMatch(module: "protocol", text: "! -p all")), location: at))
+          }
           break
         }
         guard let number = ProtocolNames.protocolNumber(name) ?? Self.protocolAliases[name] else {
@@ -173,7 +175,8 @@ extension SaveReader {
         rule.matches.append(
           Match(.interface(option == "-i" ? .input : .output, .single(pattern)), negated: negated, location: at))
       case "-f":
-        rule.matches.append(Match(.opaque(module: "fragment", text: negated ? "! -f" : "-f"), location: at))
+        rule.matches.append(
+          Match(.opaque(OpaqueMatch(module: "fragment", text: negated ? "! -f" : "-f")), location: at))
         warn(
           "the fragment test (-f) is not modelled: kept as written; packets reaching this rule get verdict unknown",
           at.column)

@@ -134,8 +134,8 @@ enum MatchEvaluator {
       context.assumptions.insert("limit: evaluated as the first packet on fresh state (the bucket is full)")
       return .value(!limit.over)
 
-    case .opaque(let module, _):
-      return .unknown("the \(module) match is not modelled (kept as written)")
+    case .opaque(let opaque):
+      return .unknown("the \(opaque.module) match is not modelled (kept as written)")
     }
   }
 

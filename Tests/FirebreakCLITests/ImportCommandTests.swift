@@ -1,5 +1,6 @@
 import Foundation
 import IPTablesBackend
+import NFTablesBackend
 import NetfilterModel
 import PolicyLanguage
 import RulesetImport
@@ -91,7 +92,43 @@ import Testing
     var resolver = Resolver(source: MemorySource(["p.policy": text]))
     let (policy, diagnostics) = resolver.resolve(path: "p.policy")
     let rule = try #require(policy?.firewalls.first?.ruleset.tables.first?.chains.first?.rules.first, "\(diagnostics)")
-    #expect(rule.matches.first?.kind == .opaque(module: "owner", text: "-m owner --uid-owner 0"))
+    #expect(rule.matches.first?.kind == .opaque(OpaqueMatch(module: "owner", text: "-m owner --uid-owner 0")))
     #expect(rule.verdict == .opaque(OpaqueTarget(name: "LOG", text: "-j LOG --log-prefix \"x y\"", isTerminal: false)))
+  }
+
+  @Test func nftOpaquePartsReadBackCompileToNFTAndAreRefusedByIPTables() throws {
+    let text = """
+      table ip filter {
+        chain INPUT {
+          type filter hook input priority filter; policy accept;
+          nft "fib daddr type local" tcp dport 22 accept
+          meta l4proto tcp nft statement "ct helper set \\"ftp\\""
+        }
+      }
+
+      """
+    var resolver = Resolver(source: MemorySource(["p.policy": text]))
+    let (policy, diagnostics) = resolver.resolve(path: "p.policy")
+    let ruleset = try #require(policy?.firewalls.first?.ruleset, "\(diagnostics)")
+    let rules = ruleset.tables[0].chains[0].rules
+    #expect(
+      rules[0].matches.first?.kind == .opaque(OpaqueMatch(module: "fib", text: "fib daddr type local", syntax: .nft)))
+    #expect(
+      rules[1].verdict
+        == .opaque(OpaqueTarget(name: "ct helper", text: "ct helper set \"ftp\"", isTerminal: false, syntax: .nft)))
+    // The nft script carries them verbatim; the policy form wraps them again.
+    let script = try NFTScript().compile(ruleset)
+    #expect(script.contains("\t\tfib daddr type local tcp dport 22 accept comment \"p.policy:4\"\n"))
+    #expect(script.contains("\t\tmeta l4proto tcp ct helper set \"ftp\" comment \"p.policy:5\"\n"))
+    let (printed, printDiagnostics) = PolicyPrinter.print(ruleset, header: [])
+    #expect(printed?.contains(#"nft statement "ct helper set \"ftp\"""#) == true, "\(printDiagnostics)")
+    // iptables cannot say them: an error at the part's own line and column.
+    let console = Console.capturing()
+    let status = CLI(console: console, source: MemorySource(["p.policy": text])).run([
+      "compile", "--backend", "iptables", "p.policy",
+    ])
+    #expect(status == 2)
+    #expect(console.err.contains("p.policy:4:5: error: cannot express in iptables: nft match 'fib daddr type local'"))
+    #expect(console.out.isEmpty)
   }
 }

@@ -52,7 +52,7 @@ extension CorpusImportTests {
     for table in imported.ruleset.tables {
       for chain in table.chains {
         for rule in chain.rules {
-          for m in rule.matches { if case .opaque(let module, _) = m.kind { matches[module, default: 0] += 1 } }
+          for m in rule.matches { if case .opaque(let o) = m.kind { matches[o.module, default: 0] += 1 } }
           if case .opaque(let t) = rule.verdict { targets[t.name, default: 0] += 1 }
         }
       }

@@ -284,7 +284,7 @@ private func prefix(_ s: String) -> AddressElement {
     let fib = #"{"match": {"op": "==", "left": {"fib": {"flags": ["daddr"], "result": "type"}}, "right": "local"}}"#
     let (rule, imported) = try importJSONRule(fib + #", {"accept": null}"#)
     let text = #"{"match":{"left":{"fib":{"flags":["daddr"],"result":"type"}},"op":"==","right":"local"}}"#
-    #expect(rule.matches == [Match(.opaque(module: "fib", text: text))])
+    #expect(rule.matches == [Match(.opaque(OpaqueMatch(module: "fib", text: text, syntax: .nftJSON)))])
     #expect(rule.verdict == .accept)
     #expect(
       imported.warnings.map(\.description) == [
@@ -296,13 +296,13 @@ private func prefix(_ s: String) -> AddressElement {
     let quota = #"{"quota": {"val": 25, "val_unit": "mbytes"}}"#
     let (alone, imported) = try importJSONRule(quota)
     let text = #"{"quota":{"val":25,"val_unit":"mbytes"}}"#
-    #expect(alone.verdict == .opaque(OpaqueTarget(name: "quota", text: text, isTerminal: false)))
+    #expect(alone.verdict == .opaque(OpaqueTarget(name: "quota", text: text, isTerminal: false, syntax: .nftJSON)))
     #expect(
       imported.warnings.map(\.message) == [
         "rule ip filter/input/7: quota is not modelled; kept as an opaque non-terminal target \(text)"
       ])
     let (withVerdict, _) = try importJSONRule(quota + #", {"drop": null}"#)
-    #expect(withVerdict.matches == [Match(.opaque(module: "quota", text: text))])
+    #expect(withVerdict.matches == [Match(.opaque(OpaqueMatch(module: "quota", text: text, syntax: .nftJSON)))])
     #expect(withVerdict.verdict == .drop)
   }
 
@@ -320,7 +320,7 @@ private func prefix(_ s: String) -> AddressElement {
   @Test func aNATStatementWithUnmodelledFlagsStaysTerminal() throws {
     let (rule, imported) = try importJSONRule(#"{"snat": {"addr": "203.0.113.5", "flags": ["persistent"]}}"#)
     let text = #"{"snat":{"addr":"203.0.113.5","flags":["persistent"]}}"#
-    #expect(rule.verdict == .opaque(OpaqueTarget(name: "snat", text: text, isTerminal: true)))
+    #expect(rule.verdict == .opaque(OpaqueTarget(name: "snat", text: text, isTerminal: true, syntax: .nftJSON)))
     #expect(
       imported.warnings.map(\.message) == [
         "rule ip filter/input/7: snat is not modelled; kept as an opaque target \(text)"

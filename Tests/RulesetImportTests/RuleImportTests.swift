@@ -112,13 +112,13 @@ private func v4(_ s: String) -> AddressElement {
 
   @Test func opaqueMatchesKeepTheirTextAndWarn() throws {
     let (rule, imported) = try importLine("-A OUTPUT -o lo -m owner ! --uid-owner 0  -j ACCEPT  ")
-    #expect(rule.matches.last == Match(.opaque(module: "owner", text: "-m owner ! --uid-owner 0")))
+    #expect(rule.matches.last == Match(.opaque(OpaqueMatch(module: "owner", text: "-m owner ! --uid-owner 0"))))
     #expect(imported.warnings.count == 1)
     #expect(imported.warnings.first?.location.line == 6)
     #expect(imported.warnings.first?.location.column == 17)
     #expect(imported.warnings.first?.message.contains("owner") == true)
     let (fragment, _) = try importLine("-A INPUT ! -f -j DROP")
-    #expect(fragment.matches == [Match(.opaque(module: "fragment", text: "! -f"))])
+    #expect(fragment.matches == [Match(.opaque(OpaqueMatch(module: "fragment", text: "! -f")))])
   }
 
   @Test func verdictsAndExactTargets() throws {
