@@ -19,9 +19,26 @@ public struct NFTScript {
             at: table.location))
         continue
       }
+      for (kind, name, location) in [("table", table.name, table.location)]
+        + table.sets.map({ ("set", $0.name, $0.location) })
+      where !NFTSyntax.isIdentifier(name) {
+        diagnostics.append(.error("nft cannot name a \(kind) '\(name)'", at: location))
+      }
       for chain in table.chains {
+        if !NFTSyntax.isIdentifier(chain.name) {
+          diagnostics.append(
+            .error(
+              "nft cannot name a chain '\(chain.name)' (a name is a letter, '_' or '.' then letters, digits and '/-_.'); use --backend iptables or rename it",
+              at: chain.location))
+        }
         for rule in chain.rules {
           if let empty = rule.emptinessError { diagnostics.append(empty) }
+          for text in Self.quotedStrings(rule) where text.contains("\"") {
+            diagnostics.append(
+              .error(
+                "nft cannot load a string containing '\"' (\(NFTSyntax.quote(text))); use --backend iptables",
+                at: rule.location))
+          }
           for m in rule.matches {
             if case .bridgePort = m.kind {
               diagnostics.append(
@@ -43,6 +60,22 @@ public struct NFTScript {
       }
     }
     return diagnostics
+  }
+
+  /// The strings nft would read quoted in a rule: its comment, log prefix and interface names.
+  static func quotedStrings(_ rule: Rule) -> [String] {
+    var strings = rule.comment.map { [$0] } ?? []
+    for statement in rule.statements {
+      if case .log(let prefix?, _) = statement.kind { strings.append(prefix) }
+    }
+    for match in rule.matches {
+      switch match.kind {
+      case .interface(_, let operand): strings += operand.inlineElements.map(\.name)
+      case .bridgePort(_, let port): strings.append(port.name)
+      default: break
+      }
+    }
+    return strings
   }
 
   /// The script: a header, a delete of each declared table (created first so the delete cannot
@@ -107,7 +140,7 @@ public struct NFTScript {
   }
 
   func render(_ chain: Chain, in table: Table, comments: Comments, dialect: NFTSyntax.Dialect) -> String {
-    var s = "\tchain \(chain.name) {\n"
+    var s = "\tchain \(NFTSyntax.chainName(chain.name, dialect: dialect)) {\n"
     if let base = chain.base {
       s += "\t\ttype \(base.type.rawValue) hook \(base.hook.rawValue)"
       if let device = base.device { s += " device \"\(device)\"" }

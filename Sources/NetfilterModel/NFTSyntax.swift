@@ -145,6 +145,9 @@ public enum NFTSyntax {
     switch o {
     case .single(let e): return text(e)
     case .named(let n): return "@" + n
+    case .set(let es) where es.count == 1:
+      // nft loads a one-element set as a plain comparison and lists it so.
+      return text(es[0])
     case .set(let es):
       return "{ " + es.sorted { sortKey($0) < sortKey($1) }.map(text).joined(separator: ", ") + " }"
     }
@@ -269,8 +272,8 @@ public enum NFTSyntax {
     case .drop: return "drop"
     case .return: return "return"
     case .continue: return "continue"
-    case .jump(let c): return "jump \(c)"
-    case .goto(let c): return "goto \(c)"
+    case .jump(let c): return "jump \(chainName(c, dialect: dialect))"
+    case .goto(let c): return "goto \(chainName(c, dialect: dialect))"
     case .reject(nil): return "reject"
     case .reject(.some(let kind)):
       switch kind {
@@ -308,6 +311,23 @@ public enum NFTSyntax {
 
   public static func hex(_ v: UInt32) -> String {
     "0x" + String(v, radix: 16).leftPad(8)
+  }
+
+  /// True when nft reads `name` as an identifier (a chain, table or set name): a letter, `_` or
+  /// `.`, then letters, digits and `/-_.`. nft 1.0.6 takes no quoted names.
+  public static func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, first.isASCII,
+      first.properties.isAlphabetic || first == "_" || first == "."
+    else { return false }
+    return name.unicodeScalars.allSatisfy { c in
+      c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || "/-_.".unicodeScalars.contains(c))
+    }
+  }
+
+  /// A chain name as written: bare in nft, quoted in a policy when nft could not read it (an
+  /// iptables chain such as `DOS~Pro-t_ect`, which only the iptables backend can compile).
+  public static func chainName(_ name: String, dialect: Dialect) -> String {
+    dialect == .policy && !isIdentifier(name) ? quote(name) : name
   }
 
   public static func quote(_ s: String) -> String {

@@ -25,14 +25,6 @@ public struct Lexer {
   }
 
   /// Bytes of a `$variable` or `@set` name: letters, digits, `_` (so `$HOST:80` works).
-  /// True when the next string is an opaque part's text: after `iptables`, `nft` or
-  /// `nft statement`.
-  static func opensOpaquePart(_ tokens: [Token]) -> Bool {
-    guard let last = tokens.last, last.kind == .word else { return false }
-    if last.text == "iptables" || last.text == "nft" { return true }
-    return last.text == "statement" && tokens.dropLast().last.map { $0.kind == .word && $0.text == "nft" } == true
-  }
-
   static func isNameByte(_ b: UInt8) -> Bool {
     switch b {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
@@ -95,13 +87,6 @@ public struct Lexer {
         }
         if !closed {
           diagnostics.append(.error("unterminated string", at: location(start)))
-        } else if value.contains(UInt8(ascii: "\""))
-          && !Lexer.opensOpaquePart(tokens)
-        {
-          // An opaque part (`iptables "-j LOG --log-prefix \"x\""`, `nft statement "ct helper
-          // set \"ftp\""`) goes verbatim to a parser that reads the quotes; anything else would
-          // reach nft as a quoted string, which cannot hold one.
-          diagnostics.append(.error("a string cannot contain '\"' (nft has no way to load it)", at: location(start)))
         }
         tokens.append(Token(.string, String(decoding: value, as: UTF8.self), at: location(start)))
       case UInt8(ascii: "$"), UInt8(ascii: "@"):

@@ -207,6 +207,11 @@ extension SaveReader {
       if failed { break }
     }
     if failed { return }
+    if rule.matches.isEmpty && rule.verdict == nil && rule.statements.isEmpty {
+      // `-A CHAIN` alone only counts packets (every iptables rule counts): nft says `counter`, and
+      // the iptables backend writes a counter back as the bare rule.
+      rule.statements.append(Statement(.counter, location: rule.location))
+    }
     table!.chains[chainIndex].rules.append(rule)
   }
 
