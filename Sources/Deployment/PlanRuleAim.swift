@@ -70,6 +70,14 @@ struct RuleAim {
     return [nil]
   }
 
+  /// A mark that passes (or, not `positive`, fails) `mark & mask == value`, starting from `current`.
+  static func aim(_ current: UInt32, _ value: UInt32, _ mask: UInt32?, _ positive: Bool) -> UInt32 {
+    if positive { return value }
+    guard current & (mask ?? .max) == value else { return current }
+    let other = (value ^ 1) & (mask ?? .max)
+    return other & (mask ?? .max) == value ? (mask ?? 1) : other
+  }
+
   func packet(_ v: IPVersion, _ hook: Hook, _ state: CTState, port chosenPort: PortRange?) -> Packet? {
     var p = PlanProbe.Generic.packet(v, hook, proto: 6, port: 22, state: state)
     var flags: TCPFlags?
@@ -134,12 +142,9 @@ struct RuleAim {
         guard let chosen else { return nil }
         if direction == .input { p.inputInterface = chosen } else { p.outputInterface = chosen }
       case .mark(let value, let mask):
-        if positive {
-          p.mark = value
-        } else if p.mark & (mask ?? .max) == value {
-          p.mark = (value ^ 1) & (mask ?? .max)
-          if p.mark & (mask ?? .max) == value { p.mark = mask ?? 1 }
-        }
+        p.mark = Self.aim(p.mark, value, mask, positive)
+      case .ctMark(let value, let mask):
+        p.ctMark = Self.aim(p.ctMark, value, mask, positive)
       case .etherSource(let operand):
         let macs = operand.inlineElements.isEmpty ? etherElements(operand) : operand.inlineElements
         if positive, let first = macs.first { p.etherSource = first }

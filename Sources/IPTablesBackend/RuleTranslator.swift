@@ -155,7 +155,13 @@ struct RuleTranslator {
 
     var sawICMPType = false
     var sawTCPFlags = false
-    for match in rule.matches {
+    // iptables cannot read `-m mark … -m connmark … -m mark --mark …` (the second mark's option
+    // goes to connmark): connection-mark tests go after every packet-mark test. Matches have no
+    // side effects, so their order does not change the rule.
+    let ordered =
+      rule.matches.filter { if case .ctMark = $0.kind { false } else { true } }
+      + rule.matches.filter { if case .ctMark = $0.kind { true } else { false } }
+    for match in ordered {
       switch match.kind {
       case .address(_, let direction, let operand):
         guard var elements = resolve(operand, at: match.location, &diagnostics, extract: addressElement) else {
@@ -270,10 +276,11 @@ struct RuleTranslator {
         let names = IPTablesSyntax.ctStateOrder.filter { states.contains($0.0) }.map(\.1).joined(separator: ",")
         dimensions.append(fixed(.module("-m conntrack \(match.negated ? "! " : "")--ctstate \(names)")))
 
-      case .mark(let value, let mask):
+      case .mark(let value, let mask), .ctMark(let value, let mask):
         var text = IPTablesSyntax.hex(value)
         if let mask, mask != .max { text += "/" + IPTablesSyntax.hex(mask) }
-        dimensions.append(fixed(.module("-m mark \(match.negated ? "! " : "")--mark \(text)")))
+        let module = if case .ctMark = match.kind { "connmark" } else { "mark" }
+        dimensions.append(fixed(.module("-m \(module) \(match.negated ? "! " : "")--mark \(text)")))
 
       case .etherSource(let operand):
         let allowed: Set<Hook> = [.prerouting, .input, .forward]
@@ -360,16 +367,30 @@ struct RuleTranslator {
           "this rule would expand into \(expansion) iptables rules (more than \(Self.maximumExpansion))"
             + Self.suggestion, at: rule.location))
     }
-    if let markIndex = rule.statements.firstIndex(where: {
-      if case .setMark = $0.kind { return true } else { return false }
-    }),
-      rule.matches.contains(where: { if case .mark = $0.kind { return true } else { return false } }),
-      actions.count > 1, actions.last?.0 != .statement(markIndex)
-    {
-      diagnostics.append(
-        .error(
-          "iptables splits this rule into one rule per action, and the rules after the mark is set would test the new mark"
-            + Self.suggestion, at: rule.statements[markIndex].location))
+    // A rule split into one rule per action re-tests its matches after each action: wrong when an
+    // action writes a mark the rule tests.
+    for (index, statement) in rule.statements.enumerated()
+    where actions.count > 1 && actions.last?.0 != .statement(index) {
+      let writes: (packet: Bool, connection: Bool)
+      switch statement.kind {
+      case .setMark, .restoreMark: writes = (true, false)
+      case .setCTMark, .saveMark: writes = (false, true)
+      case .counter, .log: continue
+      }
+      let tests = rule.matches.contains { m in
+        switch m.kind {
+        case .mark: return writes.packet
+        case .ctMark: return writes.connection
+        default: return false
+        }
+      }
+      if tests {
+        diagnostics.append(
+          .error(
+            "iptables splits this rule into one rule per action, and the rules after the mark is set would test the new mark"
+              + Self.suggestion, at: statement.location))
+        break
+      }
     }
 
     let comment: String? =
@@ -448,6 +469,20 @@ struct RuleTranslator {
         actions.append((.statement(index), text))
       case .setMark(let value):
         actions.append((.statement(index), "-j MARK --set-xmark \(IPTablesSyntax.hex(value))/0xffffffff"))
+      case .setCTMark(let value):
+        actions.append((.statement(index), "-j CONNMARK --set-xmark \(IPTablesSyntax.hex(value))/0xffffffff"))
+      case .saveMark:
+        actions.append((.statement(index), "-j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"))
+      case .restoreMark:
+        if index != rule.statements.count - 1 || rule.verdict != nil {
+          // nft's `meta mark set ct mark` ends the rule for a packet without a conntrack entry;
+          // CONNMARK lets the split rule's next action run.
+          diagnostics.append(
+            .error(
+              "iptables would run the rest of this rule for a packet without a conntrack entry, which nft's 'meta mark set ct mark' stops; put it last in its rule"
+                + Self.suggestion, at: statement.location))
+        }
+        actions.append((.statement(index), "-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff"))
       }
     }
     if let verdict = rule.verdict,

@@ -33,6 +33,11 @@ extension Expression {
       u32(e, NFTNL_EXPR_CT_KEY, key)
       u32(e, NFTNL_EXPR_CT_DREG, K.reg1)
       return e
+    case .ctSet(let key):
+      let e = make("ct")
+      u32(e, NFTNL_EXPR_CT_KEY, key)
+      u32(e, NFTNL_EXPR_CT_SREG, K.reg1)
+      return e
     case .cmp(let op, let data):
       let e = make("cmp")
       u32(e, NFTNL_EXPR_CMP_SREG, K.reg1)

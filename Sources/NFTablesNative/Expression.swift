@@ -11,6 +11,8 @@ enum Expression: Hashable {
   case metaSet(UInt32)
   /// `[ ct load KEY => reg 1 ]`
   case ct(UInt32)
+  /// `[ ct set KEY with reg 1 ]`
+  case ctSet(UInt32)
   /// `[ cmp OP reg 1 DATA ]`
   case cmp(UInt32, [UInt8])
   /// `[ bitwise reg 1 = ( reg 1 & MASK ) ^ XOR ]` (the XOR is always zero here, and always sent)
@@ -74,4 +76,5 @@ enum K {
   static let metaNfproto = UInt32(NFT_META_NFPROTO.rawValue)
   static let metaL4proto = UInt32(NFT_META_L4PROTO.rawValue)
   static let ctState = UInt32(NFT_CT_STATE.rawValue)
+  static let ctMark = UInt32(NFT_CT_MARK.rawValue)
 }

@@ -91,8 +91,9 @@ extension RuleLinearizer {
         steps.append(.match([.ct(K.ctState), .bitwise(mask: Bytes.host32(mask)), .cmp(K.neq, Bytes.host32(0))]))
       }
 
-    case .mark(let value, let mask):
+    case .mark(let value, let mask), .ctMark(let value, let mask):
       var e: [Expression] = [.meta(K.metaMark)]
+      if case .ctMark = match.kind { e = [.ct(K.ctMark)] }
       if let mask { e.append(.bitwise(mask: Bytes.host32(mask))) }
       e.append(.cmp(op, Bytes.host32(value)))
       steps.append(.match(e))

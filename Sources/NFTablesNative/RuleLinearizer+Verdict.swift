@@ -1,7 +1,7 @@
 import NetfilterModel
 
 extension RuleLinearizer {
-  /// Adds a statement: `counter`, `log`, `meta mark set`.
+  /// Adds a statement: `counter`, `log`, `meta mark set`, `ct mark set`.
   mutating func add(_ statement: Statement) {
     switch statement.kind {
     case .counter:
@@ -12,6 +12,12 @@ extension RuleLinearizer {
       steps.append(.statement([.log(prefix: prefix, level: number)]))
     case .setMark(let value):
       steps.append(.statement([.immediate(register: K.reg1, Bytes.host32(value)), .metaSet(K.metaMark)]))
+    case .setCTMark(let value):
+      steps.append(.statement([.immediate(register: K.reg1, Bytes.host32(value)), .ctSet(K.ctMark)]))
+    case .saveMark:
+      steps.append(.statement([.meta(K.metaMark), .ctSet(K.ctMark)]))
+    case .restoreMark:
+      steps.append(.statement([.ct(K.ctMark), .metaSet(K.metaMark)]))
     }
   }
 

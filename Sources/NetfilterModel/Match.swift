@@ -20,6 +20,9 @@ public struct Match: Hashable, Sendable {
     case ctState(Set<CTState>)
     /// `meta mark 0x1`, `meta mark & 0xff == 0x1`.
     case mark(value: UInt32, mask: UInt32?)
+    /// `ct mark 0x1`, `ct mark & 0xff == 0x1`: the connection's mark (iptables `-m connmark`).
+    /// Never holds for a packet without a conntrack entry (untracked or invalid), negated or not.
+    case ctMark(value: UInt32, mask: UInt32?)
     /// `ether saddr 00:11:22:33:44:55`.
     case etherSource(Operand<MACAddress>)
     /// `tcp flags syn / syn,ack`: `(flags & mask) == value`.

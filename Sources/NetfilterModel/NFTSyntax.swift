@@ -203,6 +203,11 @@ public enum NFTSyntax {
         return "meta mark & \(hex(mask)) \(match.negated ? "!=" : "==") \(hex(value))"
       }
       return "meta mark \(neg)\(hex(value))"
+    case .ctMark(let value, let mask):
+      if let mask {
+        return "ct mark & \(hex(mask)) \(match.negated ? "!=" : "==") \(hex(value))"
+      }
+      return "ct mark \(neg)\(hex(value))"
     case .etherSource(let o):
       return "ether saddr \(neg)" + operand(o, sortKey: { $0.description }, { $0.description })
     case .tcpFlags(let value, let mask):
@@ -263,6 +268,12 @@ public enum NFTSyntax {
       return s
     case .setMark(let v):
       return "meta mark set \(hex(v))"
+    case .setCTMark(let v):
+      return "ct mark set \(hex(v))"
+    case .saveMark:
+      return "ct mark set meta mark"
+    case .restoreMark:
+      return "meta mark set ct mark"
     }
   }
 

@@ -151,6 +151,12 @@ public struct Statement: Hashable, Sendable {
     case log(prefix: String?, level: LogLevel?)
     /// `meta mark set 0x1`
     case setMark(UInt32)
+    /// `ct mark set 0x1` (iptables `-j CONNMARK --set-mark`).
+    case setCTMark(UInt32)
+    /// `ct mark set meta mark`: the connection takes the packet's mark (`CONNMARK --save-mark`).
+    case saveMark
+    /// `meta mark set ct mark`: the packet takes the connection's mark (`CONNMARK --restore-mark`).
+    case restoreMark
   }
   public var kind: Kind
   public var location: SourceLocation

@@ -90,29 +90,8 @@ struct RuleParser {
         return Match(
           .l4proto(.metaL4proto, try parseOperand(ValueParser.proto)), negated: negated, location: start.location)
       case "mark":
-        if cursor.accept(punct: "&") {
-          let mask = try ValueParser.mark(try cursor.expectWord("a mask"))
-          let negated: Bool
-          if cursor.accept(punct: "==") {
-            negated = false
-          } else if cursor.accept(punct: "!=") {
-            negated = true
-          } else {
-            throw Diagnostic.error(
-              "expected '==' or '!=' after the mask\(cursor.foundDescription)", at: cursor.location)
-          }
-          let value = try ValueParser.mark(try cursor.expectWord("a mark value"))
-          if value & ~mask != 0 {
-            throw Diagnostic.error(
-              "mark value 0x\(String(value, radix: 16)) has bits outside the mask 0x\(String(mask, radix: 16)); it can never match",
-              at: start.location)
-          }
-          // An all-ones mask is no mask (nft lists `meta mark & 0xffffffff == 0x7` as `meta mark 0x7`).
-          return Match(.mark(value: value, mask: mask == .max ? nil : mask), negated: negated, location: start.location)
-        }
-        let negated = parseOperator()
-        let value = try ValueParser.mark(try cursor.expectWord("a mark value"))
-        return Match(.mark(value: value, mask: nil), negated: negated, location: start.location)
+        let (value, mask, negated) = try parseMark(start)
+        return Match(.mark(value: value, mask: mask), negated: negated, location: start.location)
       default:
         throw Diagnostic.error("unknown field 'meta \(field.text)' (known: l4proto, mark)", at: field.location)
       }
@@ -161,7 +140,11 @@ struct RuleParser {
       let port = try ValueParser.interface(try cursor.expectName("a bridge port name"), anyAllowed: true)
       return Match(.bridgePort(way.text == "in" ? .input : .output, port), negated: negated, location: start.location)
     case "ct":
-      try cursor.expect(word: "state", context: " after 'ct'")
+      if cursor.accept(word: "mark") {
+        let (value, mask, negated) = try parseMark(start)
+        return Match(.ctMark(value: value, mask: mask), negated: negated, location: start.location)
+      }
+      try cursor.expect(word: "state", context: " after 'ct' (state or mark)")
       let negated = parseOperator()
       var states = Set<CTState>()
       if cursor.peek?.isPunct("{") == true {
@@ -202,6 +185,32 @@ struct RuleParser {
     default:
       throw Diagnostic.error("unknown match, statement or verdict '\(keyword.text)'", at: keyword.location)
     }
+  }
+
+  /// The rest of `meta mark …` or `ct mark …`: `0x1`, `!= 0x1`, `& 0xff == 0x1`, `& 0xff != 0x1`.
+  /// An all-ones mask is no mask (nft lists `meta mark & 0xffffffff == 0x7` as `meta mark 0x7`).
+  mutating func parseMark(_ start: Token) throws -> (value: UInt32, mask: UInt32?, negated: Bool) {
+    if cursor.accept(punct: "&") {
+      let mask = try ValueParser.mark(try cursor.expectWord("a mask"))
+      let negated: Bool
+      if cursor.accept(punct: "==") {
+        negated = false
+      } else if cursor.accept(punct: "!=") {
+        negated = true
+      } else {
+        throw Diagnostic.error("expected '==' or '!=' after the mask\(cursor.foundDescription)", at: cursor.location)
+      }
+      let value = try ValueParser.mark(try cursor.expectWord("a mark value"))
+      if value & ~mask != 0 {
+        throw Diagnostic.error(
+          "mark value 0x\(String(value, radix: 16)) has bits outside the mask 0x\(String(mask, radix: 16)); it can never match",
+          at: start.location)
+      }
+      return (value, mask == .max ? nil : mask, negated)
+    }
+    let negated = parseOperator()
+    let value = try ValueParser.mark(try cursor.expectWord("a mark value"))
+    return (value, nil, negated)
   }
 
   /// The module an opaque match's text uses: `owner` for `-m owner --uid-owner 0`, `fragment`
@@ -379,8 +388,21 @@ struct RuleParser {
     }
     if t.isWord("meta"), cursor.peek(1)?.isWord("mark") == true, cursor.peek(2)?.isWord("set") == true {
       cursor.index += 3
-      let value = try ValueParser.mark(try cursor.expectWord("a mark value"))
+      if cursor.peek?.isWord("ct") == true, cursor.peek(1)?.isWord("mark") == true {
+        cursor.index += 2
+        return Statement(.restoreMark, location: t.location)
+      }
+      let value = try ValueParser.mark(try cursor.expectWord("a mark value or 'ct mark'"))
       return Statement(.setMark(value), location: t.location)
+    }
+    if t.isWord("ct"), cursor.peek(1)?.isWord("mark") == true, cursor.peek(2)?.isWord("set") == true {
+      cursor.index += 3
+      if cursor.peek?.isWord("meta") == true, cursor.peek(1)?.isWord("mark") == true {
+        cursor.index += 2
+        return Statement(.saveMark, location: t.location)
+      }
+      let value = try ValueParser.mark(try cursor.expectWord("a mark value or 'meta mark'"))
+      return Statement(.setCTMark(value), location: t.location)
     }
     return nil
   }

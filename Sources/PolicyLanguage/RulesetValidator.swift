@@ -198,7 +198,7 @@ public struct RulesetValidator {
         diagnostics += checkSet(operand, in: table, accepts: [.etherAddress], at: match.location)
       case .ctState(let states):
         if states.isEmpty { diagnostics.append(.error("empty ct state", at: match.location)) }
-      case .bridgePort, .mark, .tcpFlags, .limit, .opaque:
+      case .bridgePort, .mark, .ctMark, .tcpFlags, .limit, .opaque:
         break
       }
     }

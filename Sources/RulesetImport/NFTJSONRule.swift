@@ -48,11 +48,10 @@ struct NFTJSONRule {
       guard let limit = Self.limit(body) else { return opaqueMatch("limit", expression) }
       matches.append(Match(.limit(limit), location: location))
     case "mangle":
-      guard let m = body as? [String: Any], let target = m["key"] as? [String: Any],
-        (target["meta"] as? [String: Any])?["key"] as? String == "mark",
-        let value = NFTJSON.integer(m["value"]).flatMap({ UInt32(exactly: $0) })
-      else { return unknown("mangle", expression) }
-      statements.append(Statement(.setMark(value), location: location))
+      guard let m = body as? [String: Any], let kind = Self.markStatement(m) else {
+        return unknown("mangle", expression)
+      }
+      statements.append(Statement(kind, location: location))
     default:
       guard let v = self.verdict(key, body) else { return unknown(key, expression) }
       guard verdict == nil else { return unknown(key, expression) }
@@ -104,6 +103,26 @@ struct NFTJSONRule {
     return key
   }
 
+  /// `{"meta": {"key": "mark"}}` or `{"ct": {"key": "mark"}}` (`expression` names which).
+  static func isMark(_ object: [String: Any], _ expression: String) -> Bool {
+    (object[expression] as? [String: Any])?["key"] as? String == "mark"
+  }
+
+  /// `meta mark set 0x1`, `ct mark set 0x1`, `ct mark set meta mark`, `meta mark set ct mark`.
+  static func markStatement(_ mangle: [String: Any]) -> Statement.Kind? {
+    guard let key = mangle["key"] as? [String: Any], let value = mangle["value"] else { return nil }
+    let number = NFTJSON.integer(value).flatMap { UInt32(exactly: $0) }
+    let source = value as? [String: Any]
+    if isMark(key, "meta") {
+      if let number { return .setMark(number) }
+      if let source, isMark(source, "ct") { return .restoreMark }
+    } else if isMark(key, "ct") {
+      if let number { return .setCTMark(number) }
+      if let source, isMark(source, "meta") { return .saveMark }
+    }
+    return nil
+  }
+
   // MARK: Matches
 
   func match(_ body: [String: Any]) -> Match? {
@@ -131,15 +150,18 @@ struct NFTJSONRule {
       default: return nil
       }
     case "ct":
-      guard fields["key"] as? String == "state" else { return nil }
-      return ctStates(right).map { .ctState($0) }
+      switch fields["key"] as? String {
+      case "state": return ctStates(right).map { .ctState($0) }
+      case "mark": return NFTJSON.integer(right).flatMap { UInt32(exactly: $0) }.map { .ctMark(value: $0, mask: nil) }
+      default: return nil
+      }
     case "&":
       guard let pair = value as? [Any], pair.count == 2, let inner = pair[0] as? [String: Any] else { return nil }
-      if (inner["meta"] as? [String: Any])?["key"] as? String == "mark",
-        let mask = NFTJSON.integer(pair[1]).flatMap({ UInt32(exactly: $0) }),
+      if let mask = NFTJSON.integer(pair[1]).flatMap({ UInt32(exactly: $0) }),
         let v = NFTJSON.integer(right).flatMap({ UInt32(exactly: $0) })
       {
-        return .mark(value: v, mask: mask)
+        if Self.isMark(inner, "meta") { return .mark(value: v, mask: mask == .max ? nil : mask) }
+        if Self.isMark(inner, "ct") { return .ctMark(value: v, mask: mask == .max ? nil : mask) }
       }
       if let p = inner["payload"] as? [String: Any], p["protocol"] as? String == "tcp",
         p["field"] as? String == "flags", let mask = Self.tcpFlags(pair[1]), let v = Self.tcpFlags(right)

@@ -10,7 +10,8 @@ extension SaveReader {
 
   /// Modules that are understood exactly (with the options `match` reads).
   static let exactModules: Set<String> = [
-    "tcp", "udp", "icmp", "icmp6", "multiport", "state", "conntrack", "iprange", "mac", "mark", "comment", "limit",
+    "tcp", "udp", "icmp", "icmp6", "multiport", "state", "conntrack", "iprange", "mac", "mark", "connmark", "comment",
+    "limit",
     "physdev",
   ]
 
@@ -97,7 +98,7 @@ extension SaveReader {
       case ("mac", "--mac-source"):
         guard let mac = MACAddress(option.value) else { throw Refusal.option(option.name) }
         add(.etherSource(.single(mac)), option)
-      case ("mark", "--mark"):
+      case ("mark", "--mark"), ("connmark", "--mark"):
         let parts = option.value.split(separator: "/", maxSplits: 1).map { Self.number(String($0)) }
         guard let value = parts.first ?? nil else { throw Refusal.option(option.name) }
         var mask: UInt32? = nil
@@ -105,7 +106,7 @@ extension SaveReader {
           guard let m = parts[1] else { throw Refusal.option(option.name) }
           mask = m == .max ? nil : m
         }
-        add(.mark(value: value, mask: mask), option)
+        add(ext.name == "mark" ? .mark(value: value, mask: mask) : .ctMark(value: value, mask: mask), option)
       case ("limit", "--limit"), ("limit", "--limit-burst"):
         continue  // read together below
       case ("physdev", "--physdev-in"), ("physdev", "--physdev-out"):

@@ -67,6 +67,22 @@ extension SaveReader {
       guard let value = parts[0] else { return nil }
       if parts.count == 2 && parts[1] != .max { return nil }
       return .statement(.setMark(value))
+    case "CONNMARK":
+      // The forms iptables-save prints for --set-mark, --save-mark and --restore-mark with full
+      // masks; partial masks and shifts stay opaque.
+      let full = "0xffffffff"
+      if options.count == 1, let text = options["--set-xmark"] ?? options["--set-mark"] {
+        let parts = text.split(separator: "/", maxSplits: 1).map { Self.number(String($0)) }
+        guard let value = parts[0], parts.count == 1 || parts[1] == .max else { return nil }
+        return .statement(.setCTMark(value))
+      }
+      let masks = options.filter { $0.key != "--save-mark" && $0.key != "--restore-mark" }
+      guard
+        masks.allSatisfy({ ($0.key == "--nfmask" || $0.key == "--ctmask" || $0.key == "--mask") && $0.value == full })
+      else { return nil }
+      if options["--save-mark"] == "" && options["--restore-mark"] == nil { return .statement(.saveMark) }
+      if options["--restore-mark"] == "" && options["--save-mark"] == nil { return .statement(.restoreMark) }
+      return nil
     case "DNAT" where only(["--to-destination"]), "SNAT" where only(["--to-source"]):
       guard let text = options[ext.name == "DNAT" ? "--to-destination" : "--to-source"],
         let d = Self.natDestination(text, version)

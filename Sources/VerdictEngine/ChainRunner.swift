@@ -32,6 +32,7 @@ struct ChainRunner {
     let tableName = hooked.table.name
     var context = MatchContext(hooked: hooked, hook: hook, priority: hooked.base.priority.value)
     context.markChangedBy = state.markChangedBy
+    context.ctMarkChangedBy = state.ctMarkChangedBy
     defer {
       if !context.assumptions.isEmpty { for a in context.assumptions.sorted() { state.assume(a) } }
     }
@@ -122,7 +123,12 @@ struct ChainRunner {
         entry(node.chain, index, text(), matched: false, action: "unknown", source: source())
         return .unknown(why)
       }
-      for m in rule.marks { packet.mark = m }
+      if !rule.marks.isEmpty && !applyMarks(rule.marks, &packet, &state, &context) {
+        // `meta mark set ct mark` without a conntrack entry: nft's ct load breaks the rule.
+        entry(node.chain, index, text(), matched: false, action: "no match (no conntrack entry)", source: source())
+        index += 1
+        continue
+      }
       guard let verdict = rule.verdict else {
         entry(node.chain, index, text(), matched: true, action: "continue", source: source())
         index += 1
@@ -176,6 +182,10 @@ struct ChainRunner {
             state.markChangedBy = target.name
             context.markChangedBy = target.name
           }
+          if target.mayChangeCTMark {
+            state.ctMarkChangedBy = target.name
+            context.ctMarkChangedBy = target.name
+          }
           entry(node.chain, index, text(), matched: true, action: "continue", source: source())
           index += 1
           continue
@@ -202,6 +212,39 @@ struct ChainRunner {
 
   /// A rule's matches in order: false as soon as one is false, else unknown if one could not be
   /// evaluated (`why` words the reason), else true.
+  /// Runs a rule's mark statements in order, as the kernel does; false when one breaks the rule
+  /// (nft's `meta mark set ct mark` finds no conntrack entry: the rest of the rule does not run).
+  /// Writing the connection's mark without an entry does nothing.
+  func applyMarks(
+    _ marks: [CompiledChain.MarkEffect], _ packet: inout Packet, _ state: inout RunState, _ context: inout MatchContext
+  ) -> Bool {
+    let tracked = context.hasConntrackEntry(packet)
+    for effect in marks {
+      switch effect {
+      case .setMark(let m):
+        packet.mark = m
+        state.markChangedBy = nil
+        context.markChangedBy = nil
+      case .setCTMark(let m):
+        guard tracked else { continue }
+        packet.ctMark = m
+        state.ctMarkChangedBy = nil
+        context.ctMarkChangedBy = nil
+      case .saveMark:
+        guard tracked else { continue }
+        packet.ctMark = packet.mark
+        state.ctMarkChangedBy = state.markChangedBy
+        context.ctMarkChangedBy = context.markChangedBy
+      case .restoreMark:
+        guard tracked else { return false }
+        packet.mark = packet.ctMark
+        state.markChangedBy = state.ctMarkChangedBy
+        context.markChangedBy = context.ctMarkChangedBy
+      }
+    }
+    return true
+  }
+
   func evaluate(
     _ rule: CompiledChain.Rule, _ packet: Packet, _ context: inout MatchContext, why: (Match, String) -> String
   ) -> Truth {

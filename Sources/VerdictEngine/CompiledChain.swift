@@ -8,14 +8,32 @@ final class CompiledChain: @unchecked Sendable {
     let matches: [Match]
     /// The same matches as plain-data checks where possible (see `FastMatch`).
     let fast: [FastMatch]
-    /// `meta mark set` values, in order (the only statement that changes what later rules see).
-    let marks: [UInt32]
+    /// The statements that change what later rules see (packet and connection marks), in order.
+    let marks: [MarkEffect]
     let verdict: Verdict?
-    init(matches: [Match], marks: [UInt32], verdict: Verdict?) {
+    init(matches: [Match], marks: [MarkEffect], verdict: Verdict?) {
       self.matches = matches
       self.fast = matches.map(FastMatch.init)
       self.marks = marks
       self.verdict = verdict
+    }
+  }
+
+  /// A statement that writes a mark.
+  enum MarkEffect {
+    case setMark(UInt32)
+    case setCTMark(UInt32)
+    case saveMark
+    case restoreMark
+
+    init?(_ statement: Statement.Kind) {
+      switch statement {
+      case .setMark(let m): self = .setMark(m)
+      case .setCTMark(let m): self = .setCTMark(m)
+      case .saveMark: self = .saveMark
+      case .restoreMark: self = .restoreMark
+      case .counter, .log: return nil
+      }
     }
   }
 
@@ -38,7 +56,7 @@ final class CompiledChain: @unchecked Sendable {
     rules = chain.rules.map { rule in
       Rule(
         matches: rule.matches.map { Match($0.kind, negated: $0.negated) },
-        marks: rule.statements.compactMap { if case .setMark(let m) = $0.kind { return m } else { return nil } },
+        marks: rule.statements.compactMap { MarkEffect($0.kind) },
         verdict: rule.verdict)
     }
     filters = rules.map { RuleFilter($0.fast) }

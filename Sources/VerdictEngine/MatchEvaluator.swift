@@ -19,6 +19,14 @@ struct MatchContext {
   var assumptions: Set<String> = []
   /// The opaque target that may have changed the packet mark (see `RunState.markChangedBy`).
   var markChangedBy: String? = nil
+  /// The opaque target that may have changed the connection's mark.
+  var ctMarkChangedBy: String? = nil
+
+  /// True when the packet has a conntrack entry here: conntrack has run (priority -200) and the
+  /// packet is neither untracked nor invalid (`nf_ct_get` returns NULL for both).
+  func hasConntrackEntry(_ packet: Packet) -> Bool {
+    priority >= MatchEvaluator.conntrackPriority && packet.ctState != .untracked && packet.ctState != .invalid
+  }
 }
 
 /// Evaluates model matches against a packet, as the kernel does.
@@ -117,6 +125,17 @@ enum MatchEvaluator {
         return .unknown("the packet mark may have been changed by target \(target), which is not modelled")
       }
       return .value(packet.mark & (mask ?? UInt32.max) == value)
+
+    case .ctMark(let value, let mask):
+      // No conntrack entry: xt_connmark and nft's ct expression both fail, negated or not.
+      guard context.hasConntrackEntry(packet) else { return .dependencyFailed }
+      if let target = context.ctMarkChangedBy {
+        return .unknown("the connection mark may have been changed by target \(target), which is not modelled")
+      }
+      if packet.ctState != .new {
+        context.assumptions.insert("ct mark: the connection's mark is \(NFTSyntax.hex(packet.ctMark)) (--ct-mark)")
+      }
+      return .value(packet.ctMark & (mask ?? UInt32.max) == value)
 
     case .etherSource(let operand):
       if context.hook == .output || context.hook == .postrouting { return .dependencyFailed }

@@ -28,6 +28,8 @@ struct RunState {
   /// The opaque target that may have changed the packet mark, once one ran: later mark tests
   /// are then unknown.
   var markChangedBy: String?
+  /// The same for the connection's mark.
+  var ctMarkChangedBy: String?
 
   /// The answer made of what the run collected (the packets move into it: the run is over).
   mutating func result(_ verdict: Simulation.Verdict, _ decision: Decision?, reason: String? = nil) -> Simulation {

@@ -3,10 +3,14 @@ import NetfilterModel
 /// What the engine knows of the opaque (iptables) targets it lets evaluation continue past: the
 /// few effects on what later rules see, so a later rule is never judged on a stale packet.
 extension OpaqueTarget {
-  /// `-j NOTRACK`, `-j CT --notrack`: the packet's conntrack state becomes UNTRACKED (so NAT is
+  /// `-j NOTRACK`, `-j CT --notrack`, nft's `notrack`: the packet's conntrack state becomes UNTRACKED (so NAT is
   /// skipped and `--state UNTRACKED` matches), as `nf_ct_set(skb, NULL, IP_CT_UNTRACKED)` does.
   var untracks: Bool {
-    name == "NOTRACK" || (name == "CT" && text.split(separator: " ").contains("--notrack"))
+    switch syntax {
+    case .iptables: return name == "NOTRACK" || (name == "CT" && text.split(separator: " ").contains("--notrack"))
+    case .nft: return text == "notrack"
+    case .nftJSON: return text == #"{"notrack":null}"#
+    }
   }
 
   /// Targets that may rewrite the packet mark in a way the model cannot follow (`MARK` with a
@@ -14,5 +18,11 @@ extension OpaqueTarget {
   /// unknown.
   var mayChangeMark: Bool {
     name == "MARK" || name == "HMARK" || (name == "CONNMARK" && text.split(separator: " ").contains("--restore-mark"))
+  }
+
+  /// Targets that may rewrite the connection's mark in a way the model cannot follow
+  /// (`CONNMARK` with partial masks or shifts): later `ct mark` tests are unknown.
+  var mayChangeCTMark: Bool {
+    name == "CONNMARK" && !text.split(separator: " ").contains("--restore-mark")
   }
 }

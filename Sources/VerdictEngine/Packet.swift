@@ -31,14 +31,17 @@ public struct Packet: Hashable, Sendable {
   /// Conntrack state of the packet (the first packet of a connection is `new`).
   public var ctState: CTState
   public var mark: UInt32
+  /// The connection's mark (`ct mark`): 0 for a new connection; for the packets of an existing
+  /// one, what earlier packets left (`--ct-mark`).
+  public var ctMark: UInt32
   public var etherSource: MACAddress?
 
   public init(
     source: IPAddress?, destination: IPAddress, l4proto: UInt8? = nil, sourcePort: UInt16? = nil,
     destinationPort: UInt16? = nil, icmpType: UInt8? = nil, icmpCode: UInt8? = nil, tcpFlags: TCPFlags? = nil,
     inputInterface: String? = nil, outputInterface: String? = nil, bridgePortIn: String? = nil,
-    bridgePortOut: String? = nil, ctState: CTState = .new, mark: UInt32 = 0, etherSource: MACAddress? = nil,
-    isARP: Bool = false
+    bridgePortOut: String? = nil, ctState: CTState = .new, mark: UInt32 = 0, ctMark: UInt32 = 0,
+    etherSource: MACAddress? = nil, isARP: Bool = false
   ) {
     self.kind = isARP ? .arp : (destination.version == .v4 ? .ipv4 : .ipv6)
     self.source = source
@@ -55,6 +58,7 @@ public struct Packet: Hashable, Sendable {
     self.bridgePortOut = bridgePortOut
     self.ctState = ctState
     self.mark = mark
+    self.ctMark = ctMark
     self.etherSource = etherSource
   }
 

@@ -7,7 +7,7 @@ public enum PacketOptions {
   public static let valued: Set<String> = [
     "--src", "--dst", "--proto", "--sport", "--dport", "--icmp-type", "--icmp-code", "--tcp-flags", "--iif", "--oif",
     "--hook",
-    "--from", "--ct-state", "--mark", "--ether-src", "--physdev-in", "--physdev-out",
+    "--from", "--ct-state", "--mark", "--ct-mark", "--ether-src", "--physdev-in", "--physdev-out",
   ]
 
   /// Their help text.
@@ -24,6 +24,7 @@ public enum PacketOptions {
       --from NAMESPACE           the sender, when the policy has a topology
       --ct-state new|established|related|invalid|untracked   (default new)
       --mark N                   packet mark (decimal or 0x hex)
+      --ct-mark N                the connection's mark (default 0, a new connection's)
       --ether-src MAC            source MAC (decides ether saddr matches)
       --physdev-in PORT --physdev-out PORT   bridge ports (without topology)
     """
@@ -125,11 +126,16 @@ public enum PacketOptions {
     } else if values["--tcp-flags"] != nil {
       throw fail("--tcp-flags needs --proto tcp")
     }
-    var mark: UInt32 = 0
-    if let m = values["--mark"] {
+    func number(_ option: String) throws -> UInt32 {
+      guard let m = values[option] else { return 0 }
       let parsed = m.hasPrefix("0x") ? UInt32(m.dropFirst(2), radix: 16) : UInt32(m)
-      guard let parsed else { throw fail("--mark '\(m)' is not a 32-bit number") }
-      mark = parsed
+      guard let parsed else { throw fail("\(option) '\(m)' is not a 32-bit number") }
+      return parsed
+    }
+    let mark = try number("--mark")
+    let ctMark = try number("--ct-mark")
+    if ctMark != 0 && ctState != .established && ctState != .related {
+      throw fail("--ct-mark needs --ct-state established or related (a new connection's mark is 0)")
     }
     var mac: MACAddress?
     if let e = values["--ether-src"] {
@@ -147,7 +153,7 @@ public enum PacketOptions {
       source: src, destination: dst, l4proto: proto, sourcePort: sport, destinationPort: dport, icmpType: icmpType,
       icmpCode: icmpCode, tcpFlags: flags, inputInterface: values["--iif"], outputInterface: values["--oif"],
       bridgePortIn: values["--physdev-in"], bridgePortOut: values["--physdev-out"], ctState: ctState, mark: mark,
-      etherSource: mac, isARP: isARP)
+      ctMark: ctMark, etherSource: mac, isARP: isARP)
     return Simulator.Request(packet: packet, hook: hook, from: values["--from"])
   }
 }

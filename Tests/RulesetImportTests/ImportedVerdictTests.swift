@@ -41,15 +41,24 @@ let importedVerdictCases: [ImportedVerdictCase] = [
   .init(tails, "\(tailsOut) --proto tcp --sport 4000 --dport 9050 --tcp-flags syn", .unknown, "owner"),
   .init(tails, "\(tailsOut) --proto tcp --sport 4000 --dport 9051", .unknown, "owner"),
   .init(tails, "\(tailsOut) --proto tcp --sport 4000 --dport 9050 --ct-state established", .accept, "filter/OUTPUT#0"),
-  // mangle PREROUTING tests connmark before filter runs: every routed packet is unknown there.
+  // mangle PREROUTING marks new flows 0x2, saves the mark to the connection and restores it:
+  // FORWARD decides on the restored mark.
   .init(
     serverfault,
     "--hook forward --iif eth2 --oif eth0 --src 10.2.0.5 --dst 8.8.8.8 --proto udp --sport 5000 --dport 53 --ct-state new",
-    .unknown, "connmark"),
+    .accept, "filter/FORWARD#1"),
   .init(
     serverfault,
     "--hook forward --iif eth0 --oif eth2 --src 8.8.8.8 --dst 10.2.0.5 --proto tcp --sport 80 --dport 5000 --ct-state new",
-    .unknown, "connmark"),
+    .accept, "filter/FORWARD#5"),
+  .init(
+    serverfault,
+    "--hook forward --iif eth0 --oif eth1 --src 8.8.8.8 --dst 10.1.0.5 --proto tcp --sport 80 --dport 5000 --ct-state established --ct-mark 1",
+    .accept, "filter/FORWARD#6"),
+  .init(
+    serverfault,
+    "--hook forward --iif eth0 --oif eth1 --src 8.8.8.8 --dst 10.1.0.5 --proto tcp --sport 80 --dport 5000 --ct-state established --ct-mark 2",
+    .drop, "filter/FORWARD:policy"),
   .init(
     openlab,
     "--hook forward --iif eth5 --oif br0 --src 178.63.20.132 --dst 10.11.1.1 --proto tcp --sport 5000 --dport 80 --ct-state new",

@@ -3,6 +3,40 @@ import PolicyLanguage
 
 /// The policies the table-driven verdict tests run against, by name.
 enum Policies {
+  /// Connection marks (iptables connmark/CONNMARK): set, saved from and restored to the packet
+  /// mark across the raw, mangle and filter tables.
+  static let connmark = """
+    table ip raw {
+      chain PREROUTING {
+        type filter hook prerouting priority raw; policy accept;
+        udp dport 9 nft statement "notrack"
+        ct mark 0x0 meta mark set 0x77
+      }
+    }
+    table ip mangle {
+      chain PREROUTING {
+        type filter hook prerouting priority mangle; policy accept;
+        udp dport 7 meta mark set ct mark
+        ip saddr 10.0.0.1 meta mark set 0x1
+        ip saddr 10.0.0.2 ct mark set 0x2
+        meta mark != 0x0 ct mark set meta mark
+        ct mark 0x5 meta mark set ct mark
+      }
+    }
+    table ip filter {
+      chain INPUT {
+        type filter hook input priority filter; policy drop;
+        meta mark 0x77 drop
+        udp dport 7 meta mark 0x5 accept
+        ct mark 0x1 meta mark 0x1 accept
+        ct mark 0x2 meta mark 0x0 accept
+        ct mark != 0x1 udp dport 9 accept
+        ct mark & 0xf0 == 0x50 accept
+        ct state established meta mark 0x5 accept
+      }
+    }
+    """
+
   static let input = """
     table ip filter {
       chain INPUT {
@@ -263,7 +297,8 @@ enum Policies {
     """
 
   static let all: [String: String] = [
-    "input": input, "multi": multi, "nat": nat, "lab": lab, "labNoBridgeHooks": labNoBridgeHooks, "routed": routed,
+    "connmark": connmark, "input": input, "multi": multi, "nat": nat, "lab": lab, "labNoBridgeHooks": labNoBridgeHooks,
+    "routed": routed,
   ]
 
   static func policy(_ name: String) throws -> Policy {

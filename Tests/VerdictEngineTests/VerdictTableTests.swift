@@ -23,6 +23,24 @@ private let inputBase = "--iif eth0 --dst 192.168.0.1"
 private let multiBase = "--iif eth0 --dst 10.0.0.1"
 
 let verdictCases: [VerdictCase] = [
+  // connmark: a new connection's mark is 0; marks saved, set and restored in order.
+  .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.1 --proto tcp --dport 1", .accept, "filter/INPUT#2"),
+  .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.2 --proto tcp --dport 1", .accept, "filter/INPUT#3"),
+  .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.3 --proto tcp --dport 1", .drop, "filter/INPUT:policy"),
+  .init(
+    "connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.3 --proto tcp --dport 1 --ct-state established --ct-mark 0x55",
+    .accept, "filter/INPUT#5"),
+  .init(
+    "connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.3 --proto tcp --dport 1 --ct-state established --ct-mark 0x5",
+    .accept, "filter/INPUT#6"),
+  .init(
+    "connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.3 --proto udp --dport 7 --ct-state established --ct-mark 0x5",
+    .accept, "filter/INPUT#1"),
+  // Untracked (raw notrack): ct mark tests fail negated or not, and `meta mark set ct mark`
+  // stops its rule.
+  .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.3 --proto udp --dport 9", .drop, "filter/INPUT:policy"),
+  // Before conntrack (priority raw) there is no entry either: the raw ct mark test fails.
+  .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.3 --proto udp --dport 10", .drop, "filter/INPUT:policy"),
   // input: one chain with every match kind, jumps, gotos and returns.
   .init("input", "--iif lo --src 127.0.0.1 --dst 127.0.0.1 --proto tcp --dport 1", .accept, "filter/INPUT#0"),
   .init("input", "\(inputBase) --src 1.2.3.4 --proto tcp --dport 1 --ct-state established", .accept, "filter/INPUT#1"),

@@ -161,8 +161,14 @@ final class DifferentialLab {
     case .iptablesLegacy:
       _ = try inR(["/usr/sbin/nft", "-f", "-"], input: observer)
       let compiled = try IPTablesCompiler().compile(ruleset)
-      if let v4 = compiled.ipv4 { _ = try inR(["/usr/sbin/iptables-legacy-restore"], input: v4) }
-      if let v6 = compiled.ipv6 { _ = try inR(["/usr/sbin/ip6tables-legacy-restore"], input: v6) }
+      for (tool, text) in [("iptables-legacy-restore", compiled.ipv4), ("ip6tables-legacy-restore", compiled.ipv6)] {
+        guard let text else { continue }
+        do {
+          _ = try inR(["/usr/sbin/" + tool], input: text)
+        } catch {
+          throw TestFailure("\(error)\n\(text)")
+        }
+      }
     }
   }
 

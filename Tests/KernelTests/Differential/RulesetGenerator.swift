@@ -72,7 +72,9 @@ struct RulesetGenerator {
   /// A match for a chain on `hook` (nil for a regular chain).
   mutating func match(_ hook: Hook?, _ location: SourceLocation) -> Match {
     let negated = chance(0.3)
-    let kinds = ["saddr", "daddr", "proto", "port", "port", "icmp", "iif", "oif", "ct", "mark", "flags", "limit"]
+    let kinds = [
+      "saddr", "daddr", "proto", "port", "port", "icmp", "iif", "oif", "ct", "mark", "ctmark", "flags", "limit",
+    ]
     switch pick(kinds) {
     case "saddr":
       let v6 = chance(0.5)
@@ -121,6 +123,9 @@ struct RulesetGenerator {
     case "mark":
       if chance(0.3) { return Match(.mark(value: 0x1, mask: 0xff), negated: negated, location: location) }
       return Match(.mark(value: pick([0, 1, 2]), mask: nil), negated: negated, location: location)
+    case "ctmark":
+      if chance(0.3) { return Match(.ctMark(value: 0x1, mask: 0xff), negated: negated, location: location) }
+      return Match(.ctMark(value: pick([0, 1, 2]), mask: nil), negated: negated, location: location)
     case "flags":
       let (v, m): (TCPFlags, TCPFlags) = pick([(.syn, [.syn, .ack]), (.ack, .ack), (.syn, .syn), ([], [.fin, .rst])])
       return Match(.tcpFlags(value: v, mask: m), negated: negated, location: location)
@@ -136,7 +141,12 @@ struct RulesetGenerator {
     rule.verdictLocation = location
     for _ in 0..<Int.random(in: 0...3, using: &rng) { rule.matches.append(match(hook, location)) }
     rule.statements.append(Statement(.counter, location: location))
-    if chance(0.1) { rule.statements.append(Statement(.setMark(pick([1, 2, 0x101])), location: location)) }
+    if chance(0.15) {
+      let kinds: [Statement.Kind] = [
+        .setMark(pick([1, 2, 0x101])), .setCTMark(pick([1, 2])), .saveMark, .restoreMark,
+      ]
+      rule.statements.append(Statement(pick(kinds), location: location))
+    }
     var verdicts: [Verdict?] = [.accept, .accept, .drop, .drop, nil, nil]
     if isFilter { verdicts += [.reject(nil)] }
     if canReturn { verdicts += [.return] }
