@@ -39,8 +39,11 @@ let package = Package(
     .systemLibrary(name: "CNftnl", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
     // libiptc (legacy x_tables) for native iptables.
     .systemLibrary(name: "CIPTC", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
-    // Model -> one nftables netlink transaction (libnftnl + libmnl); raw snapshot and restore.
-    .target(name: "NFTablesNative", dependencies: ["NetfilterModel", "NFTablesBackend", "CNftnl"]),
+    // libnftables, nft's own library: nft text listings, and nft scripts as one transaction.
+    .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+    // Model -> one nftables netlink transaction (libnftnl + libmnl); raw snapshot and restore;
+    // nft text through libnftables.
+    .target(name: "NFTablesNative", dependencies: ["NetfilterModel", "NFTablesBackend", "CNftnl", "CNftables"]),
     // Compiled iptables rules -> libiptc entries committed per table; raw snapshot and restore.
     .target(name: "IPTablesNative", dependencies: ["NetfilterModel", "IPTablesBackend", "CIPTC"]),
     // Generations, plan (rule diff, changed flows, lockout guard), apply, confirm watchdog,

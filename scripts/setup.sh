@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Firebreak needs to build and test on a fresh Debian machine:
-# the C libraries it links (libnftnl, libmnl, libiptc) and the tools its tests use as
+# the C libraries it links (libnftnl, libmnl, libiptc, libnftables) and the tools its tests use as
 # independent oracles (nft, iptables-legacy/nft, ip). Safe to run again: installs only what is missing.
 set -euo pipefail
 
-packages=(libnftnl-dev libmnl-dev libiptc-dev nftables iptables iproute2 iputils-ping pkg-config)
+packages=(libnftnl-dev libmnl-dev libiptc-dev libnftables-dev nftables iptables iproute2 iputils-ping pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do

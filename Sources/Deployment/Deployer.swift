@@ -80,6 +80,9 @@ public struct Deployer {
       Before(generation: state.current, applied: current.firewall()?.ruleset, drift: Drift(current, now, managed)))
 
     let owned = try OwnedTables.declared(by: request.firewall.ruleset, backend: request.backend)
+    // nft parts kept as text: nft and the kernel check the whole transaction first, so a refusal
+    // is reported at its policy line before anything is journaled, armed or changed.
+    try live.check(request.firewall.ruleset, backend: request.backend, previouslyOwned: current.owned)
     let summary = Deployer.summary(request.firewall.ruleset)
     state.journal = DeploymentState.Journal(
       from: state.current, policyPath: request.policyPath, policyFiles: request.policyFiles,

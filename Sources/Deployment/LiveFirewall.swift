@@ -48,7 +48,8 @@ public struct LiveSnapshot: Codable, Sendable {
 }
 
 /// The kernel operations of a deployment, each inside the target namespace: one nf_tables
-/// transaction, or one x_tables commit per table.
+/// transaction (built natively, or by libnftables when the policy holds nft parts kept as text),
+/// or one x_tables commit per table.
 struct LiveFirewall {
   let target: NamespaceTarget
 
@@ -67,6 +68,10 @@ struct LiveFirewall {
     let droppedIPT = previouslyOwned.iptables.filter { !owned.iptables.contains($0) }
     try target.run {
       switch backend {
+      case .nft where Libnftables.isNeeded(for: ruleset):
+        // nft parts kept as text: only nft's parser can build them, so nft's own library sends
+        // the compiled script, one transaction all the same.
+        try Libnftables.apply(ruleset, deleting: droppedNFT)
       case .nft:
         try Connection().apply(ruleset, deleting: droppedNFT)
       case .iptables:
@@ -74,6 +79,23 @@ struct LiveFirewall {
         if !droppedNFT.isEmpty { try Connection().apply(Ruleset(), deleting: droppedNFT) }
       }
       if !droppedIPT.isEmpty { try IPTablesNative().restore(IPTSnapshot(tables: [], absent: droppedIPT)) }
+    }
+  }
+
+  /// For a ruleset applied through libnftables (nft parts kept as text), nft's own check of the
+  /// transaction `apply` would send: parsed, evaluated and checked by the kernel, then discarded
+  /// (a dry run). A refusal nft places at a rule is thrown as a `DiagnosticList` at its policy
+  /// line; any other as the `LibnftablesError`. Nothing to check otherwise: the native path
+  /// refuses what it cannot build before it sends anything.
+  func check(_ ruleset: Ruleset, backend: Backend, previouslyOwned: OwnedTables) throws {
+    guard backend == .nft, Libnftables.isNeeded(for: ruleset) else { return }
+    let declared = Set(ruleset.tables.map(TableID.init))
+    let dropped = previouslyOwned.nft.filter { !declared.contains($0) }
+    do {
+      try target.run { try Libnftables.apply(ruleset, deleting: dropped, dryRun: true) }
+    } catch let refusal as LibnftablesError {
+      guard let location = refusal.location else { throw refusal }
+      throw DiagnosticList([.error("nft refuses this rule: \(refusal.summary)", at: location)])
     }
   }
 

@@ -58,6 +58,9 @@ extension CLI {
     } catch let e as NFTKernelError {
       console.error("firebreak: error: \(e) (the kernel was left as it was)")
       return 3
+    } catch let e as LibnftablesError {
+      console.error("firebreak: error: \(e)\n(the kernel was left as it was)")
+      return 3
     } catch {
       console.error("firebreak: error: \(error)")
       return 3
@@ -77,7 +80,9 @@ struct ApplyCommand: Command {
 
     Applies the policy's firewall to the live kernel as one transaction, after showing the plan:
     the rules that change and the flows whose verdict changes. Records a generation before and
-    after, so 'firebreak rollback' can restore any of them exactly.
+    after, so 'firebreak rollback' can restore any of them exactly. A policy with nft "…" parts
+    (kept as text) is applied through libnftables, nft's own library, after nft has checked it (a
+    refused part is reported at its line, exit 2).
       --backend nft|iptables  how to apply (default nft; iptables uses legacy x_tables)
       --firewall NAME      which firewall of the policy (default: the one named like --netns, else host)
       --confirm SECONDS    arm a watchdog first: unless 'firebreak confirm' runs within SECONDS, the

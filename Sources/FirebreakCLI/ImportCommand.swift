@@ -5,25 +5,27 @@ import NetfilterModel
 import PolicyLanguage
 import RulesetImport
 
-/// `firebreak import FILE [--format iptables-save|ip6tables-save] [-o POLICY]`.
+/// `firebreak import (FILE [--format FORMAT] | --netns NS) [-o POLICY]`.
 struct ImportCommand: Command {
   static let name = "import"
   static let spec = Arguments.Spec(
     valued: ["--format", "-o", "--output", "--netns"], positionals: 0...1, positionalName: "ruleset FILE")
   static let help = """
-    Usage: firebreak import (FILE [--format iptables-save|ip6tables-save] | --netns NS) [-o POLICY]
+    Usage: firebreak import (FILE [--format iptables-save|ip6tables-save|nft-json] | --netns NS) [-o POLICY]
 
-    Turns a dumped firewall into a policy file in canonical form: tables, chains, policies and
-    rules as the model understands them. What it cannot evaluate exactly (owner, recent,
-    connmark, NFLOG, TCPMSS, …) is kept as written, as iptables "…" parts, with a warning at its
-    line: such a policy compiles back with --backend iptables only, and the verdict engine answers
-    'unknown' for packets that reach those parts.
+    Turns a dumped or live firewall into a policy file in canonical form: tables, chains, policies
+    and rules as the model understands them. What it cannot evaluate exactly (owner, recent,
+    connmark, NFLOG, TCPMSS, …; fib, flow offload, … in nftables) is kept as written, as
+    iptables "…" or nft "…" parts, with a warning at its line: such a policy compiles back with
+    that backend only, and the verdict engine answers 'unknown' for packets that reach those parts.
       --format FORMAT   iptables-save, ip6tables-save or nft-json (default: detected)
-      --netns NS        the live legacy x_tables tables of namespace NS, read natively (libiptc)
+      --netns NS        the live firewall of namespace NS, read natively inside it: the legacy
+                        x_tables tables (libiptc) and the nftables tables (libnftables, as
+                        `nft list ruleset` lists them); a table both hold under one family and
+                        name (iptables-nft beside iptables-legacy) is an error naming it
       -o POLICY         write the policy to POLICY atomically (default: standard output)
     nft-json is `nft -j list ruleset` output; a dump with nft expressions the model cannot
-    express (fib, vmap, quota, …) is refused with them named (simulate --ruleset reads it). Importing nft text and live nftables tables
-    is not built yet (they are named in a warning, not imported).
+    express (fib, vmap, quota, …) is refused with them named (simulate --ruleset reads it).
     Exit status: 0, or 2 when the dump cannot be read (errors at file:line:col).
     """
 
@@ -43,19 +45,25 @@ struct ImportCommand: Command {
     }
     let rules = ruleset.tables.flatMap(\.chains).flatMap(\.rules)
     if let rule = rules.first(where: ImportCommand.hasNFTJSONPart) {
-      // The policy language holds opaque parts only as iptables text; printing JSON there would
-      // give a policy that does not check.
+      // The policy language holds opaque parts as iptables or nft text, not as JSON; printing
+      // JSON there would give a policy that does not check.
       let count = rules.filter(ImportCommand.hasNFTJSONPart).count
       cli.console.error(
         "firebreak: error: \(path): \(count) rule\(count == 1 ? "" : "s") (first at \(rule.location)) keep\(count == 1 ? "s" : "") nft expressions the policy language cannot hold yet (named in the warnings above); simulate it with 'firebreak simulate --ruleset' instead"
       )
       return 2
     }
-    let opaque = rules.filter(ImportCommand.hasOpaquePart).count
     var header = ["Imported by firebreak from \(path)."]
-    if opaque > 0 {
+    let iptables = rules.filter { ImportCommand.hasOpaquePart($0, syntax: .iptables) }.count
+    if iptables > 0 {
       header.append(
-        "\(opaque) rule\(opaque == 1 ? " keeps" : "s keep") iptables parts as written (iptables \"…\"): compile with --backend iptables."
+        "\(iptables) rule\(iptables == 1 ? " keeps" : "s keep") iptables parts as written (iptables \"…\"): compile with --backend iptables."
+      )
+    }
+    let nft = rules.filter { ImportCommand.hasOpaquePart($0, syntax: .nft) }.count
+    if nft > 0 {
+      header.append(
+        "\(nft) rule\(nft == 1 ? " keeps" : "s keep") nft parts as written (nft \"…\"): compile with --backend nft."
       )
     }
     let (text, diagnostics) = PolicyPrinter.print(ruleset, header: header)
@@ -74,16 +82,16 @@ struct ImportCommand: Command {
     return 0
   }
 
-  /// The namespace's legacy x_tables tables, read through libiptc and imported as their
-  /// iptables-save text; its nftables tables are named in a warning (not imported yet).
+  /// The namespace's firewall: its legacy x_tables tables, read through libiptc and imported as
+  /// their iptables-save text, and its nftables tables, listed through libnftables and imported
+  /// as nft text. Both are read inside the namespace. nil (after printing why) when a dump does
+  /// not import, or when a table exists in both under one family and name (iptables-nft tables
+  /// are nftables tables): a policy holds one table of each name, and merging two kernel tables
+  /// into one would describe neither.
   static func live(_ target: NamespaceTarget, _ cli: CLI) throws -> Ruleset? {
-    let (snapshot, nftTables) = try target.run {
-      (try IPTablesNative().snapshot(), try Connection().snapshot().tableIDs)
-    }
-    if !nftTables.isEmpty {
-      cli.console.error(
-        "warning: nftables tables in \(target) are not imported (nft import is not built yet): \(nftTables.map(\.description).joined(separator: ", "))"
-      )
+    let (snapshot, nftTables, nftText) = try target.run {
+      let connection = try Connection()
+      return (try IPTablesNative().snapshot(), try connection.tableIDs(), try Libnftables.listRuleset())
     }
     var ruleset = Ruleset()
     for (family, iptFamily) in [(Family.ip, IPTFamily.ipv4), (.ip6, .ipv6)] {
@@ -94,20 +102,36 @@ struct ImportCommand: Command {
       if imported.hasErrors { return nil }
       ruleset.tables += imported.ruleset.tables
     }
+    let legacy = Set(ruleset.tables.map(TableID.init))
+    // Checked before importing (the error does not wait on the nft import), and after it with
+    // what the listing held (a table may have come between the two reads).
+    func inBoth(_ ids: [TableID]) -> Bool {
+      let both = ids.filter(legacy.contains)
+      guard !both.isEmpty else { return false }
+      let names = both.map { "table \($0)" }.joined(separator: ", ")
+      cli.console.error(
+        "firebreak: error: \(target) has \(names) both as a legacy x_tables table (iptables-legacy) and as an nftables table (nft or iptables-nft); a policy holds one table of a name, so neither is imported: import a dump of one of them instead (iptables-legacy-save, or nft list ruleset)"
+      )
+      return true
+    }
+    if inBoth(nftTables) { return nil }
+    if nftText.isEmpty { return ruleset }
+    let imported = NFTTextImporter().importRuleset(nftText, file: "\(target) (nftables)")
+    cli.report(imported.diagnostics)
+    if imported.hasErrors || inBoth(imported.ruleset.tables.map(TableID.init)) { return nil }
+    ruleset.tables += imported.ruleset.tables
     return ruleset
   }
 
   /// True when an opaque part of the rule is nft JSON (from `NFTJSONImporter`).
-  static func hasNFTJSONPart(_ rule: Rule) -> Bool {
-    if case .opaque(let target)? = rule.verdict, target.syntax == .nftJSON { return true }
+  static func hasNFTJSONPart(_ rule: Rule) -> Bool { hasOpaquePart(rule, syntax: .nftJSON) }
+
+  /// True when the rule has an opaque part written in `syntax`.
+  static func hasOpaquePart(_ rule: Rule, syntax: OpaqueSyntax) -> Bool {
+    if case .opaque(let target)? = rule.verdict, target.syntax == syntax { return true }
     return rule.matches.contains { m in
-      if case .opaque(let opaque) = m.kind { return opaque.syntax == .nftJSON }
+      if case .opaque(let opaque) = m.kind { return opaque.syntax == syntax }
       return false
     }
-  }
-
-  static func hasOpaquePart(_ rule: Rule) -> Bool {
-    if case .opaque? = rule.verdict { return true }
-    return rule.matches.contains { if case .opaque = $0.kind { return true } else { return false } }
   }
 }

@@ -30,6 +30,25 @@ extension Connection {
     return id
   }
 
+  /// The live tables' ids, in the kernel's order (nothing inside them is read).
+  ///
+  /// Equivalent to `nft list tables`.
+  public func tableIDs() throws -> [TableID] {
+    var ids: [TableID] = []
+    try socket.dump(NFT_MSG_GETTABLE, object: "tables") { nlh in
+      let t = nftnl_table_alloc()!
+      defer { nftnl_table_free(t) }
+      _ = nftnl_table_nlmsg_parse(nlh, t)
+      if let id = Self.id(
+        nftnl_table_get_u32(t, UInt16(NFTNL_TABLE_FAMILY.rawValue)),
+        nftnl_table_get_str(t, UInt16(NFTNL_TABLE_NAME.rawValue)))
+      {
+        ids.append(id)
+      }
+    }
+    return ids
+  }
+
   func dumpTables(_ wanted: [TableID]?) throws -> NFTSnapshot {
     var order: [TableID] = []
     var tables: [TableID: Data] = [:]

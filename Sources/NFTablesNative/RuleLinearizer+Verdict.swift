@@ -36,8 +36,9 @@ extension RuleLinearizer {
     case .masquerade(let ports): steps.append(.statement(portsOnly(ports, make: Expression.masquerade)))
     case .redirect(let ports): steps.append(.statement(portsOnly(ports, make: Expression.redirect)))
     case .opaque:
-      // Refused before linearizing (`NFTScript.unsupported`).
-      preconditionFailure("opaque iptables target reached the nft linearizer")
+      // Refused before linearizing: iptables and JSON ones by `NFTScript.unsupported`, nft ones
+      // by `linearize`.
+      preconditionFailure("opaque target reached the nft linearizer")
     }
   }
 

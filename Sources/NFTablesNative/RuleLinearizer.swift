@@ -55,6 +55,13 @@ struct RuleLinearizer {
     var l = RuleLinearizer(family: family)
     for (match, asRange) in NFTSyntax.scriptMatches(rule) { try l.add(match, asRange: asRange) }
     for statement in rule.statements { l.add(statement) }
+    if case .opaque(let target)? = rule.verdict, target.syntax == .nft {
+      throw DiagnosticList([
+        .error(
+          "nft statement '\(target.text)' is kept as text: only nft's own parser can build it, so it cannot be applied natively",
+          at: rule.verdictLocation)
+      ])
+    }
     if let verdict = rule.verdict { l.add(verdict) }
     return LinearRule(
       expressions: l.mergedExpressions(), anonymousSets: l.sets, comment: NFTSyntax.originComment(rule))

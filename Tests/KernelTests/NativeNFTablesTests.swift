@@ -119,6 +119,39 @@ struct NativeNFTablesTests {
     #expect(try Self.listing(ns) == before)
   }
 
+  /// nft parts kept as text (a match and a statement) cannot be built natively: refused at their
+  /// policy locations before anything is sent (they go through libnftables instead).
+  @Test func nftTextPartsAreRefusedNativelyAtTheirPlaces() throws {
+    let ns = try ScratchNamespace("text")
+    defer { ns.remove() }
+    let fib = Match(
+      .opaque(OpaqueMatch(module: "fib", text: "fib daddr type local", syntax: .nft)),
+      location: SourceLocation(file: "p.policy", line: 4, column: 5))
+    let trace = Rule(
+      verdict: .opaque(OpaqueTarget(name: "meta nftrace", text: "meta nftrace set 1", isTerminal: false, syntax: .nft)),
+      verdictLocation: SourceLocation(file: "p.policy", line: 5, column: 5),
+      location: SourceLocation(file: "p.policy", line: 5, column: 5))
+    let base = BaseChain(type: .filter, hook: .input, priority: .number(0))
+    for rule in [Rule(matches: [fib], verdict: .accept), trace] {
+      let ruleset = Ruleset(tables: [
+        Table(family: .inet, name: "t", chains: [Chain(name: "c", kind: .base(base), rules: [rule])])
+      ])
+      #expect(Libnftables.isNeeded(for: ruleset))
+      let error = try Self.native(ns) { c -> DiagnosticList? in
+        do {
+          try c.apply(ruleset)
+          return nil
+        } catch let e as DiagnosticList {
+          return e
+        }
+      }
+      let refusal = try #require(error?.diagnostics.first)
+      #expect(refusal.location.line == (rule.verdict == .accept ? 4 : 5) && refusal.location.column == 5)
+      #expect(refusal.message.contains("only nft's own parser can build it"), "\(refusal)")
+    }
+    #expect(try Self.listing(ns).isEmpty)
+  }
+
   /// Rulesets the model accepts but the kernel refuses: the error names the object and errno, and
   /// the kernel keeps what it had.
   @Test(arguments: [RejectedCase.natInFilterChain, .jumpLoop])
