@@ -4,7 +4,7 @@
 # independent oracles (nft, iptables-legacy/nft, ip). Safe to run again: installs only what is missing.
 set -euo pipefail
 
-packages=(libnftnl-dev libmnl-dev libiptc-dev libnftables-dev nftables iptables iproute2 iputils-ping pkg-config)
+packages=(libnftnl-dev libmnl-dev libiptc-dev libnftables-dev nftables iptables iproute2 iputils-ping conntrack pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do

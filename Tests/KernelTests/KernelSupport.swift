@@ -8,6 +8,7 @@ enum Kernel {
     if !isRoot { return "kernel tests need root (they create network namespaces); run as root, as CI does" }
     for tool in [
       "/usr/sbin/ip", "/usr/sbin/nft", "/usr/sbin/iptables-legacy-restore", "/usr/sbin/iptables-nft-restore",
+      "/usr/sbin/conntrack",
     ]
     where !FileManager.default.isExecutableFile(atPath: tool) {
       return "\(tool) is missing; run scripts/setup.sh"
