@@ -151,7 +151,7 @@ struct RuleAim {
       case .tcpFlags(let value, let mask):
         if p.l4proto != 6 { setProtocol(&p, 6, v, state) }
         if positive { flags = value.union(PlanProbe.Generic.defaultFlags(state).subtracting(mask)) }
-      case .ctState, .bridgePort, .limit, .opaque:
+      case .ctState, .bridgePort, .limit, .opaque, .addressType:
         continue
       }
     }

@@ -161,8 +161,24 @@ struct RuleTranslator {
     let ordered =
       rule.matches.filter { if case .ctMark = $0.kind { false } else { true } }
       + rule.matches.filter { if case .ctMark = $0.kind { true } else { false } }
+    // One src and one dst address type share a module, as iptables-save prints them.
+    let addressTypes = ordered.filter { if case .addressType = $0.kind { true } else { false } }
+    let sourceTypes = addressTypes.filter { if case .addressType(.source, _) = $0.kind { true } else { false } }
+    let pairedAddressTypes = addressTypes.count == 2 && sourceTypes.count == 1
+    var addressTypeDone = false
     for match in ordered {
       switch match.kind {
+      case .addressType:
+        if pairedAddressTypes {
+          if addressTypeDone { continue }
+          addressTypeDone = true
+          let destination = addressTypes.filter { $0 != sourceTypes[0] }
+          let text = (sourceTypes + destination).map(Self.addressTypeOption).joined(separator: " ")
+          dimensions.append(fixed(.module("-m addrtype " + text)))
+        } else {
+          dimensions.append(fixed(.module("-m addrtype " + Self.addressTypeOption(match))))
+        }
+
       case .address(_, let direction, let operand):
         guard var elements = resolve(operand, at: match.location, &diagnostics, extract: addressElement) else {
           continue
@@ -492,6 +508,13 @@ struct RuleTranslator {
     }
     if actions.isEmpty { actions.append((.none, nil)) }
     return actions
+  }
+
+  /// `[! ]--src-type LOCAL,BROADCAST` for an address-type match.
+  static func addressTypeOption(_ match: Match) -> String {
+    guard case .addressType(let direction, let types) = match.kind else { return "" }
+    let names = types.sorted().map(\.iptablesName).joined(separator: ",")
+    return (match.negated ? "! " : "") + (direction == .source ? "--src-type " : "--dst-type ") + names
   }
 
   /// The `-j`/`-g` text of a verdict; nil for `continue`.

@@ -33,6 +33,12 @@ extension Expression {
       u32(e, NFTNL_EXPR_CT_KEY, key)
       u32(e, NFTNL_EXPR_CT_DREG, K.reg1)
       return e
+    case .fib(let flags, let result):
+      let e = make("fib")
+      u32(e, NFTNL_EXPR_FIB_DREG, K.reg1)
+      u32(e, NFTNL_EXPR_FIB_RESULT, result)
+      u32(e, NFTNL_EXPR_FIB_FLAGS, flags)
+      return e
     case .ctSet(let key):
       let e = make("ct")
       u32(e, NFTNL_EXPR_CT_KEY, key)

@@ -13,6 +13,8 @@ enum Expression: Hashable {
   case ct(UInt32)
   /// `[ ct set KEY with reg 1 ]`
   case ctSet(UInt32)
+  /// `[ fib saddr|daddr type => reg 1 ]` (`NFTA_FIB_F_*` flags, `NFT_FIB_RESULT_*`)
+  case fib(flags: UInt32, result: UInt32)
   /// `[ cmp OP reg 1 DATA ]`
   case cmp(UInt32, [UInt8])
   /// `[ bitwise reg 1 = ( reg 1 & MASK ) ^ XOR ]` (the XOR is always zero here, and always sent)
@@ -77,4 +79,7 @@ enum K {
   static let metaL4proto = UInt32(NFT_META_L4PROTO.rawValue)
   static let ctState = UInt32(NFT_CT_STATE.rawValue)
   static let ctMark = UInt32(NFT_CT_MARK.rawValue)
+  static let fibSourceAddress = UInt32(NFTA_FIB_F_SADDR.rawValue)
+  static let fibDestinationAddress = UInt32(NFTA_FIB_F_DADDR.rawValue)
+  static let fibAddressType = UInt32(NFT_FIB_RESULT_ADDRTYPE.rawValue)
 }

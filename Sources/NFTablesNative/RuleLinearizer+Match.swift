@@ -77,6 +77,19 @@ extension RuleLinearizer {
             : "cannot express in nft: \(opaque.syntax.rawValue) match '\(opaque.text)'", at: match.location)
       ])
 
+    case .addressType(let direction, let types):
+      let fib = Expression.fib(
+        flags: direction == .source ? K.fibSourceAddress : K.fibDestinationAddress, result: K.fibAddressType)
+      let values = types.sorted().map(\.number)
+      if values.count == 1 {
+        steps.append(.match([fib, .cmp(op, Bytes.host32(values[0]))]))
+      } else {
+        let lookup = anonymousLookup(
+          type: DataType.fibAddressType, length: 4, byteOrder: DataType.hostOrder,
+          elements: values.map { KernelSet.Element(key: Bytes.host32($0)) }, interval: false, inverted: match.negated)
+        steps.append(.match([fib, lookup]))
+      }
+
     case .ctState(let states):
       let bits = states.sorted().map(Self.ctBit)
       if match.negated && bits.count > 1 {

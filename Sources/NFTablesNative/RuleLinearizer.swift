@@ -164,6 +164,7 @@ enum DataType {
   static let inetService: UInt32 = 13
   static let icmpType: UInt32 = 14
   static let ctState: UInt32 = 26
+  static let fibAddressType: UInt32 = 38
   static let icmpv6Type: UInt32 = 29
   static let icmpCode: UInt32 = 32
   static let icmpv6Code: UInt32 = 33

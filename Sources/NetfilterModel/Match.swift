@@ -16,6 +16,9 @@ public struct Match: Hashable, Sendable {
     case interface(Direction, Operand<InterfacePattern>)
     /// `physdev in "reth1"`: the bridge port a bridged packet came in on or leaves by.
     case bridgePort(Direction, InterfacePattern)
+    /// `fib daddr type local`, `fib saddr type { broadcast, multicast }`: the kernel's type of
+    /// the source or destination address in the namespace (iptables `-m addrtype`).
+    case addressType(Direction, Set<AddressType>)
     /// `ct state established,related`: any of the states.
     case ctState(Set<CTState>)
     /// `meta mark 0x1`, `meta mark & 0xff == 0x1`.
@@ -218,6 +221,18 @@ public struct InterfacePattern: Hashable, Sendable, Comparable, CustomStringConv
   }
   /// The kernel's interface name limit (IFNAMSIZ − 1).
   public static let maximumLength = 15
+}
+
+/// What the kernel's routing tables say an address is (`RTN_*`, in their order): `fib … type`
+/// and iptables' addrtype.
+public enum AddressType: String, Hashable, Sendable, CaseIterable, Comparable {
+  case unspec, unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit
+  case `throw`, nat, xresolve
+  /// `RTN_*`: the value `fib … type` loads.
+  public var number: UInt32 { UInt32(AddressType.allCases.firstIndex(of: self)!) }
+  /// The name iptables' addrtype uses: `LOCAL`.
+  public var iptablesName: String { rawValue.uppercased() }
+  public static func < (lhs: AddressType, rhs: AddressType) -> Bool { lhs.number < rhs.number }
 }
 
 /// A conntrack state, in the kernel's bit order.

@@ -192,6 +192,10 @@ public enum NFTSyntax {
     case .bridgePort(let dir, let port):
       // Rejected by `unsupported`; kept readable for error messages.
       return "physdev \(dir == .input ? "in" : "out") \(neg)\(quote(port.description))"
+    case .addressType(let direction, let types):
+      let names = types.sorted().map(\.rawValue)
+      let list = names.count == 1 ? names[0] : "{ " + names.joined(separator: ", ") + " }"
+      return "fib \(direction == .source ? "saddr" : "daddr") type \(neg)\(list)"
     case .ctState(let states):
       // A negated flag list is miscompiled by nft 1.0.6 (`!= new,untracked` becomes "state is not
       // exactly new|untracked", true for every packet); a negated set means "none of them".

@@ -156,6 +156,25 @@ struct RuleParser {
         } while cursor.accept(punct: ",")
       }
       return Match(.ctState(states), negated: negated, location: start.location)
+    case "fib":
+      let field = try cursor.expectWord("saddr or daddr")
+      guard field.text == "saddr" || field.text == "daddr", cursor.accept(word: "type") else {
+        throw Diagnostic.error(
+          "only 'fib saddr type …' and 'fib daddr type …' are modelled; keep other fib expressions as nft \"…\"",
+          at: field.location)
+      }
+      let negated = parseOperator()
+      let types: [AddressType]
+      switch try parseOperand(ValueParser.addressType) {
+      case .single(let t): types = [t]
+      case .set(let ts): types = ts
+      case .named(let name):
+        throw Diagnostic.error(
+          "address types cannot come from a named set ('@\(name)'); write them inline", at: start.location)
+      }
+      return Match(
+        .addressType(field.text == "saddr" ? .source : .destination, Set(types)), negated: negated,
+        location: start.location)
     case "ether":
       try cursor.expect(word: "saddr", context: " after 'ether'")
       let negated = parseOperator()

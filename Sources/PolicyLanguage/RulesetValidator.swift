@@ -198,6 +198,8 @@ public struct RulesetValidator {
         diagnostics += checkSet(operand, in: table, accepts: [.etherAddress], at: match.location)
       case .ctState(let states):
         if states.isEmpty { diagnostics.append(.error("empty ct state", at: match.location)) }
+      case .addressType(_, let types):
+        if types.isEmpty { diagnostics.append(.error("empty address type list", at: match.location)) }
       case .bridgePort, .mark, .ctMark, .tcpFlags, .limit, .opaque:
         break
       }

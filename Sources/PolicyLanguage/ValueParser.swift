@@ -131,6 +131,15 @@ enum ValueParser {
     return value
   }
 
+  static func addressType(_ token: Token) throws -> AddressType {
+    guard token.kind == .word, let t = AddressType(rawValue: token.text) else {
+      throw fail(
+        "unknown address type '\(token)' (known: \(AddressType.allCases.map(\.rawValue).joined(separator: ", ")))",
+        token)
+    }
+    return t
+  }
+
   static func ctState(_ token: Token) throws -> CTState {
     guard token.kind == .word, let s = CTState(rawValue: token.text) else {
       throw fail(

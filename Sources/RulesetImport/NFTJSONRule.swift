@@ -149,6 +149,15 @@ struct NFTJSONRule {
         return NFTJSON.integer(right).flatMap { UInt32(exactly: $0) }.map { .mark(value: $0, mask: nil) }
       default: return nil
       }
+    case "fib":
+      // `fib saddr|daddr type …`; other flags (iif, oif, mark) and results stay opaque.
+      guard fields["result"] as? String == "type", let flags = fields["flags"] as? [String], flags.count == 1,
+        flags[0] == "saddr" || flags[0] == "daddr"
+      else { return nil }
+      let names: [Any] = ((right as? [String: Any])?["set"] as? [Any]) ?? [right]
+      let types = names.compactMap { ($0 as? String).flatMap(AddressType.init(rawValue:)) }
+      guard types.count == names.count, !types.isEmpty else { return nil }
+      return .addressType(flags[0] == "saddr" ? .source : .destination, Set(types))
     case "ct":
       switch fields["key"] as? String {
       case "state": return ctStates(right).map { .ctState($0) }

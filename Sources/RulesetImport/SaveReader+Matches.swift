@@ -11,8 +11,7 @@ extension SaveReader {
   /// Modules that are understood exactly (with the options `match` reads).
   static let exactModules: Set<String> = [
     "tcp", "udp", "icmp", "icmp6", "multiport", "state", "conntrack", "iprange", "mac", "mark", "connmark", "comment",
-    "limit",
-    "physdev",
+    "limit", "physdev", "addrtype",
   ]
 
   /// Adds the matches of `-m NAME …` to the rule: exact ones, or the module as an opaque match
@@ -60,6 +59,14 @@ extension SaveReader {
           let value = Self.tcpFlags(option.values[1].text)
         else { throw Refusal.option(option.name) }
         add(.tcpFlags(value: value, mask: mask), option)
+      case ("addrtype", "--src-type"), ("addrtype", "--dst-type"):
+        // `--limit-iface-in/out` fall to the default: the whole match stays opaque.
+        var types = Set<AddressType>()
+        for name in option.value.split(separator: ",") {
+          guard let t = AddressType(rawValue: name.lowercased()) else { throw Refusal.option(option.name) }
+          types.insert(t)
+        }
+        add(.addressType(option.name == "--src-type" ? .source : .destination, types), option)
       case ("tcp", "--syn"):
         add(.tcpFlags(value: .syn, mask: [.fin, .syn, .rst, .ack]), option)
       case ("icmp", "--icmp-type"), ("icmp6", "--icmpv6-type"):

@@ -33,6 +33,8 @@ struct ChainRunner {
     var context = MatchContext(hooked: hooked, hook: hook, priority: hooked.base.priority.value)
     context.markChangedBy = state.markChangedBy
     context.ctMarkChangedBy = state.ctMarkChangedBy
+    context.network = network
+    context.plainHostAddress = state.plainHostAddress
     defer {
       if !context.assumptions.isEmpty { for a in context.assumptions.sorted() { state.assume(a) } }
     }
@@ -124,8 +126,12 @@ struct ChainRunner {
         return .unknown(why)
       }
       if !rule.marks.isEmpty && !applyMarks(rule.marks, &packet, &state, &context) {
-        // `meta mark set ct mark` without a conntrack entry: nft's ct load breaks the rule.
-        entry(node.chain, index, text(), matched: false, action: "no match (no conntrack entry)", source: source())
+        // `meta mark set ct mark` without a conntrack entry: nft's ct load breaks the rule there
+        // (the statements before it, a counter say, have run).
+        entry(
+          node.chain, index, text(), matched: true,
+          action: "continue (no conntrack entry: the rule stops at its ct mark)",
+          source: source())
         index += 1
         continue
       }

@@ -21,6 +21,21 @@ struct MatchContext {
   var markChangedBy: String? = nil
   /// The opaque target that may have changed the connection's mark.
   var ctMarkChangedBy: String? = nil
+  /// The topology's view of addresses; nil without a topology.
+  var network: NetworkContext? = nil
+  /// Without a topology, the host's own address on this path (see `RunState.plainHostAddress`).
+  var plainHostAddress: IPAddress? = nil
+
+  /// The kernel's type of `address` here: from the topology, else the plain host owns only
+  /// `plainHostAddress` (said in the assumptions).
+  mutating func addressType(_ address: IPAddress) -> AddressType {
+    if let network { return network.addressType(address) }
+    if let special = AddressType.special(address) { return special }
+    assumptions.insert(
+      "no topology: the host's own address is the destination of a packet it receives or the source of one it sends; no other address is local or a subnet broadcast"
+    )
+    return address == plainHostAddress ? .local : .unicast
+  }
 
   /// True when the packet has a conntrack entry here: conntrack has run (priority -200) and the
   /// packet is neither untracked nor invalid (`nf_ct_get` returns NULL for both).
@@ -125,6 +140,13 @@ enum MatchEvaluator {
         return .unknown("the packet mark may have been changed by target \(target), which is not modelled")
       }
       return .value(packet.mark & (mask ?? UInt32.max) == value)
+
+    case .addressType(let direction, let types):
+      guard packet.kind != .arp else { return .dependencyFailed }
+      guard let address = direction == .source ? packet.source : packet.destination else {
+        return .unknown("the packet's source address was not given (--src)")
+      }
+      return .value(types.contains(context.addressType(address)))
 
     case .ctMark(let value, let mask):
       // No conntrack entry: xt_connmark and nft's ct expression both fail, negated or not.

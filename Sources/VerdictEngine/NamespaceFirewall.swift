@@ -28,6 +28,9 @@ struct RunState {
   /// The opaque target that may have changed the packet mark, once one ran: later mark tests
   /// are then unknown.
   var markChangedBy: String?
+  /// Without a topology, the host's own address on this path: the destination of a packet
+  /// delivered locally, the source of one sent locally (`fib … type local`).
+  var plainHostAddress: IPAddress?
   /// The same for the connection's mark.
   var ctMarkChangedBy: String?
 
@@ -196,8 +199,29 @@ final class NamespaceFirewall: @unchecked Sendable {
   }
 }
 
-/// Addresses the NAT targets need from the topology (masquerade, redirect).
+/// Addresses the NAT targets and address-type matches need from the topology.
 struct NetworkContext {
   /// The primary address of an interface in this namespace, by version.
   var addressOf: (String, IPVersion) -> IPAddress?
+  /// What the namespace's routing makes of an address (`fib … type`).
+  var addressType: (IPAddress) -> AddressType
+}
+
+extension AddressType {
+  /// The type an address has whatever the namespace holds: broadcast for 0.0.0.0/8 and
+  /// 255.255.255.255, multicast for 224.0.0.0/4 and ff00::/8, local for 127.0.0.0/8 and ::1 (a
+  /// loopback that is up); nil for the rest.
+  static func special(_ address: IPAddress) -> AddressType? {
+    switch address {
+    case .v4(let a):
+      let first = a >> 24
+      if first == 0 || a == .max { return .broadcast }
+      if first >= 224 && first <= 239 { return .multicast }
+      if first == 127 { return .local }
+    case .v6(let hi, let lo):
+      if hi >> 56 == 0xff { return .multicast }
+      if hi == 0 && lo == 1 { return .local }
+    }
+    return nil
+  }
 }

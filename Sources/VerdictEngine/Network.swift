@@ -92,6 +92,25 @@ struct Network {
     } ?? false
   }
 
+  /// What the namespace's local routing table makes of an address, as `inet_addr_type` (and
+  /// nft's `fib … type`) reads it: zeronet and 255.255.255.255 are broadcast, 224/4 and ff00::/8
+  /// multicast, the namespace's own addresses (all of 127/8 on a loopback) local, an IPv4
+  /// subnet's broadcast address broadcast, anything else unicast.
+  func addressType(_ namespace: String, _ address: IPAddress) -> AddressType {
+    if let special = AddressType.special(address) { return special }
+    if owns(namespace, address) { return .local }
+    if address.version == .v4,
+      interfaces[namespace]?.values.contains(where: { i in
+        i.addresses.contains { a in
+          a.address.version == .v4 && a.prefixLength <= 30 && a.network.last == address
+        }
+      }) == true
+    {
+      return .broadcast
+    }
+    return .unicast
+  }
+
   /// The namespaces that own an address.
   func owners(of address: IPAddress) -> [String] { namespaces.filter { owns($0, address) } }
 

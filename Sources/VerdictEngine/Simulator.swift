@@ -93,8 +93,11 @@ public struct Simulator {
       route = 2
       // Locally generated: there is no input interface, at output nor at postrouting.
       packet.inputInterface = ""
+      state.plainHostAddress = packet.source
     case .forward: route = 1
-    default: route = 0
+    default:
+      route = 0
+      state.plainHostAddress = packet.destination
     }
     let hooks = Simulator.routes[route]
     // The path so far, from prebuilt prefixes (no array built per packet).

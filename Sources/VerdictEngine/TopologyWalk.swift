@@ -65,7 +65,9 @@ struct TopologyWalk {
 
   /// Runs one hook in a namespace; a final outcome ends the walk.
   func runHook(_ namespace: String, _ hook: Hook, _ packet: inout Packet, _ state: inout RunState) -> Simulation? {
-    let context = NetworkContext { [network] name, version in network.address(namespace, name, version) }
+    let context = NetworkContext(
+      addressOf: { [network] name, version in network.address(namespace, name, version) },
+      addressType: { [network] address in network.addressType(namespace, address) })
     switch simulator.firewall(namespace).run(hook: hook, packet: &packet, state: &state, topology: context) {
     case .pass: return nil
     case .drop(let d): return done(.drop, d, &state)

@@ -83,7 +83,7 @@ import Testing
     let json = Self.nftJSON.replacingOccurrences(
       of: "RULE",
       with:
-        #"{"match": {"op": "==", "left": {"fib": {"flags": ["daddr"], "result": "type"}}, "right": "local"}}, {"accept": null}"#
+        #"{"match": {"op": "==", "left": {"fib": {"flags": ["daddr", "iif"], "result": "type"}}, "right": "local"}}, {"accept": null}"#
     )
     let console = Console.capturing()
     let status = CLI(console: console, source: MemorySource(["fw.json": json])).run(["import", "fw.json"])
@@ -116,7 +116,7 @@ import Testing
       table ip filter {
         chain INPUT {
           type filter hook input priority filter; policy accept;
-          nft "fib daddr type local" tcp dport 22 accept
+          nft "fib daddr . iif type local" tcp dport 22 accept
           meta l4proto tcp nft statement "ct helper set \\"ftp\\""
         }
       }
@@ -127,13 +127,14 @@ import Testing
     let ruleset = try #require(policy?.firewalls.first?.ruleset, "\(diagnostics)")
     let rules = ruleset.tables[0].chains[0].rules
     #expect(
-      rules[0].matches.first?.kind == .opaque(OpaqueMatch(module: "fib", text: "fib daddr type local", syntax: .nft)))
+      rules[0].matches.first?.kind
+        == .opaque(OpaqueMatch(module: "fib", text: "fib daddr . iif type local", syntax: .nft)))
     #expect(
       rules[1].verdict
         == .opaque(OpaqueTarget(name: "ct helper", text: "ct helper set \"ftp\"", isTerminal: false, syntax: .nft)))
     // The nft script carries them verbatim; the policy form wraps them again.
     let script = try NFTScript().compile(ruleset)
-    #expect(script.contains("\t\tfib daddr type local tcp dport 22 accept comment \"p.policy:4\"\n"))
+    #expect(script.contains("\t\tfib daddr . iif type local tcp dport 22 accept comment \"p.policy:4\"\n"))
     #expect(script.contains("\t\tmeta l4proto tcp ct helper set \"ftp\" comment \"p.policy:5\"\n"))
     let (printed, printDiagnostics) = PolicyPrinter.print(ruleset, header: [])
     #expect(printed?.contains(#"nft statement "ct helper set \"ftp\"""#) == true, "\(printDiagnostics)")
@@ -143,7 +144,8 @@ import Testing
       "compile", "--backend", "iptables", "p.policy",
     ])
     #expect(status == 2)
-    #expect(console.err.contains("p.policy:4:5: error: cannot express in iptables: nft match 'fib daddr type local'"))
+    #expect(
+      console.err.contains("p.policy:4:5: error: cannot express in iptables: nft match 'fib daddr . iif type local'"))
     #expect(console.out.isEmpty)
   }
 }

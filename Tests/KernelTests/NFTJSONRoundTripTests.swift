@@ -74,7 +74,7 @@ struct NFTJSONRoundTripTests {
       table inet t {
         chain c {
           type filter hook input priority 0; policy accept;
-          fib daddr type local accept
+          fib daddr . iif type local accept
           ct status dnat accept
           quota over 25 mbytes drop
           iifname vmap { "lo" : accept }

@@ -281,9 +281,10 @@ private func prefix(_ s: String) -> AddressElement {
   }
 
   @Test func anUnknownMatchIsKeptOpaqueWithAWarning() throws {
-    let fib = #"{"match": {"op": "==", "left": {"fib": {"flags": ["daddr"], "result": "type"}}, "right": "local"}}"#
+    let fib =
+      #"{"match": {"op": "==", "left": {"fib": {"flags": ["daddr", "iif"], "result": "type"}}, "right": "local"}}"#
     let (rule, imported) = try importJSONRule(fib + #", {"accept": null}"#)
-    let text = #"{"match":{"left":{"fib":{"flags":["daddr"],"result":"type"}},"op":"==","right":"local"}}"#
+    let text = #"{"match":{"left":{"fib":{"flags":["daddr","iif"],"result":"type"}},"op":"==","right":"local"}}"#
     #expect(rule.matches == [Match(.opaque(OpaqueMatch(module: "fib", text: text, syntax: .nftJSON)))])
     #expect(rule.verdict == .accept)
     #expect(

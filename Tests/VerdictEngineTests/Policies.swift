@@ -37,6 +37,30 @@ enum Policies {
     }
     """
 
+  /// Address types (`fib … type`, iptables addrtype) on a host without topology: it owns the
+  /// destination of what it receives and the source of what it sends.
+  static let addressType = """
+    table ip filter {
+      chain INPUT {
+        type filter hook input priority filter; policy drop;
+        fib daddr type broadcast udp dport 67 accept
+        fib daddr type multicast drop
+        fib saddr type local accept
+        fib daddr type != local reject
+        fib daddr type local tcp dport 22 accept
+      }
+      chain FORWARD {
+        type filter hook forward priority filter; policy drop;
+        fib daddr type { local, broadcast } drop
+        fib saddr type { unicast } fib daddr type unicast accept
+      }
+      chain OUTPUT {
+        type filter hook output priority filter; policy accept;
+        fib saddr type != local drop
+      }
+    }
+    """
+
   static let input = """
     table ip filter {
       chain INPUT {
@@ -297,7 +321,8 @@ enum Policies {
     """
 
   static let all: [String: String] = [
-    "connmark": connmark, "input": input, "multi": multi, "nat": nat, "lab": lab, "labNoBridgeHooks": labNoBridgeHooks,
+    "connmark": connmark, "addressType": addressType, "input": input, "multi": multi, "nat": nat, "lab": lab,
+    "labNoBridgeHooks": labNoBridgeHooks,
     "routed": routed,
   ]
 

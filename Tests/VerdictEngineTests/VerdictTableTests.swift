@@ -23,6 +23,28 @@ private let inputBase = "--iif eth0 --dst 192.168.0.1"
 private let multiBase = "--iif eth0 --dst 10.0.0.1"
 
 let verdictCases: [VerdictCase] = [
+  // Address types without topology.
+  .init("addressType", "--iif eth0 --src 10.0.0.9 --dst 10.0.0.1 --proto tcp --dport 22", .accept, "filter/INPUT#4"),
+  .init("addressType", "--iif eth0 --src 10.0.0.9 --dst 10.0.0.1 --proto tcp --dport 80", .drop, "filter/INPUT:policy"),
+  .init(
+    "addressType", "--iif eth0 --src 0.0.0.0 --dst 255.255.255.255 --proto udp --dport 67", .accept, "filter/INPUT#0"),
+  .init("addressType", "--iif eth0 --src 10.0.0.9 --dst 224.0.0.5 --proto udp --dport 1", .drop, "filter/INPUT#1"),
+  .init("addressType", "--iif lo --src 127.0.0.1 --dst 127.0.0.1 --proto tcp --dport 1", .accept, "filter/INPUT#2"),
+  .init(
+    "addressType", "--iif eth0 --oif eth1 --src 10.0.0.9 --dst 10.255.255.255 --proto tcp --dport 1", .accept,
+    "filter/FORWARD#1"),
+  .init(
+    "addressType", "--iif eth0 --oif eth1 --src 10.0.0.9 --dst 239.1.1.1 --proto udp --dport 1", .drop,
+    "filter/FORWARD:policy"),
+  .init(
+    "addressType", "--iif eth0 --oif eth1 --src 127.0.0.9 --dst 8.8.8.8 --proto udp --dport 1", .drop,
+    "filter/FORWARD:policy"),
+  .init(
+    "addressType", "--hook output --oif eth0 --src 10.0.0.1 --dst 8.8.8.8 --proto tcp --dport 1", .accept,
+    "filter/OUTPUT:policy"),
+  .init(
+    "addressType", "--hook output --oif eth0 --src 0.0.0.0 --dst 8.8.8.8 --proto tcp --dport 1", .drop,
+    "filter/OUTPUT#0"),
   // connmark: a new connection's mark is 0; marks saved, set and restored in order.
   .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.1 --proto tcp --dport 1", .accept, "filter/INPUT#2"),
   .init("connmark", "--iif eth0 --dst 10.9.9.9 --src 10.0.0.2 --proto tcp --dport 1", .accept, "filter/INPUT#3"),

@@ -123,6 +123,10 @@ struct RulesetGenerator {
     case "mark":
       if chance(0.3) { return Match(.mark(value: 0x1, mask: 0xff), negated: negated, location: location) }
       return Match(.mark(value: pick([0, 1, 2]), mask: nil), negated: negated, location: location)
+    case "fib":
+      if chance(0.3) { return Match(.addressType(.source, [.local]), negated: negated, location: location) }
+      let types: [Set<AddressType>] = [[.local], [.unicast], [.local, .broadcast], [.multicast, .broadcast]]
+      return Match(.addressType(.destination, pick(types)), negated: negated, location: location)
     case "ctmark":
       if chance(0.3) { return Match(.ctMark(value: 0x1, mask: 0xff), negated: negated, location: location) }
       return Match(.ctMark(value: pick([0, 1, 2]), mask: nil), negated: negated, location: location)
