@@ -8,7 +8,7 @@ import Testing
 /// `firebreak import --netns`: a dump loaded with iptables-legacy-restore, read back natively
 /// (libiptc), gives the same firewall as importing the dump file itself.
 @Suite struct LiveImportKernelTests {
-  @Test(arguments: ["03_ferm_workstation.iptables-save", "18_openlab_stettenstr.iptables-save"])
+  @Test(arguments: NativeIPTablesTests.corpusDumps)
   func liveImportEqualsFileImport(_ name: String) throws {
     guard Kernel.available else { return }
     let path = ImportRoundTripKernelTests.corpus + "/" + name
