@@ -38,6 +38,7 @@
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter/xt_statistic.h>
 #include <linux/netfilter/xt_recent.h>
+#include <linux/netfilter/xt_hashlimit.h>
 #include <linux/netfilter_ipv4/ipt_LOG.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>

@@ -113,6 +113,20 @@ extension EntryEncoder {
         info.side = recent.destination ? UInt8(XT_RECENT_DEST) : UInt8(XT_RECENT_SOURCE)
         Bytes.fill(&info.mask, with: recent.mask ?? [UInt8](repeating: 0xFF, count: 16))
       }
+    case .hashlimit(let limit):
+      writer.record(name: "hashlimit", revision: 3, xt_hashlimit_mtinfo3.self) { info in
+        Bytes.fill(&info.name, string: limit.name)
+        info.cfg.avg = limit.average
+        info.cfg.burst = limit.burst
+        info.cfg.mode = limit.mode
+        info.cfg.size = limit.size
+        info.cfg.max = limit.max
+        info.cfg.gc_interval = limit.gcInterval
+        info.cfg.expire = limit.expire
+        info.cfg.interval = limit.interval
+        info.cfg.srcmask = limit.sourceMask
+        info.cfg.dstmask = limit.destinationMask
+      }
     default:
       preconditionFailure("EntryEncoder.match handles \(match)")
     }

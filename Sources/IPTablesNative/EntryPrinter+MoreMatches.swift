@@ -68,6 +68,8 @@ extension EntryPrinter {
       }
     case ("recent", 1):
       return recent(payload.load(xt_recent_mtinfo_v1.self, at: 0))
+    case ("hashlimit", 3):
+      return hashlimit(payload.load(xt_hashlimit_mtinfo3.self, at: 0))
     default:
       return nil
     }
@@ -92,5 +94,67 @@ extension EntryPrinter {
     if Int(info.side) == XT_RECENT_SOURCE { parts.append("--rsource") }
     if Int(info.side) == XT_RECENT_DEST { parts.append("--rdest") }
     return parts
+  }
+
+  /// `-m hashlimit` options in libxt_hashlimit's order; the expire time is left out when it is
+  /// the one the rate implies.
+  func hashlimit(_ info: xt_hashlimit_mtinfo3) -> [String] {
+    let cfg = info.cfg
+    let mode = Int(cfg.mode)
+    var parts: [String] = []
+    let option = mode & XT_HASHLIMIT_INVERT != 0 ? "--hashlimit-above " : "--hashlimit-upto "
+    let implied: UInt64
+    if mode & XT_HASHLIMIT_BYTES != 0 {
+      let (rate, burst) = byteRate(cost: cfg.avg, burst: cfg.burst)
+      parts.append(option + rate)
+      if let burst { parts.append("--hashlimit-burst " + burst) }
+      implied = (burst == nil ? 15 : 60) * 1000
+    } else {
+      let (rate, seconds) = hashlimitRate(cfg.avg)
+      parts += [option + rate, "--hashlimit-burst \(cfg.burst)"]
+      implied = seconds * 1000
+    }
+    let fields = IPTConstants.hashlimitFields.filter { cfg.mode & $0.1 != 0 }.map(\.0)
+    if !fields.isEmpty { parts.append("--hashlimit-mode " + fields.joined(separator: ",")) }
+    parts.append("--hashlimit-name " + Bytes.string(Bytes.array(info.name)))
+    if cfg.size != 0 { parts.append("--hashlimit-htable-size \(cfg.size)") }
+    if cfg.max != 0 { parts.append("--hashlimit-htable-max \(cfg.max)") }
+    if cfg.gc_interval != 1000 { parts.append("--hashlimit-htable-gcinterval \(cfg.gc_interval)") }
+    if UInt64(cfg.expire) != implied { parts.append("--hashlimit-htable-expire \(cfg.expire)") }
+    let hostBits: UInt8 = family == .ipv4 ? 32 : 128
+    if cfg.srcmask != hostBits { parts.append("--hashlimit-srcmask \(cfg.srcmask)") }
+    if cfg.dstmask != hostBits { parts.append("--hashlimit-dstmask \(cfg.dstmask)") }
+    if mode & XT_HASHLIMIT_RATE_MATCH != 0 {
+      parts.append("--hashlimit-rate-match")
+      if cfg.interval != 1 { parts.append("--hashlimit-rate-interval \(cfg.interval)") }
+    }
+    return parts
+  }
+
+  /// A packet rate as libxt_hashlimit prints it (`10/sec`), with the unit's seconds.
+  func hashlimitRate(_ period: UInt64) -> (String, UInt64) {
+    let units: [(String, UInt64)] = [("day", 86400), ("hour", 3600), ("min", 60), ("sec", 1)]
+    guard period > 0 else { return ("inf", 0) }
+    var i = 1
+    while i < units.count {
+      let scaled = 1_000_000 * units[i].1
+      if period > scaled || scaled / period < scaled % period { break }
+      i += 1
+    }
+    return ("\(1_000_000 * units[i - 1].1 / period)/\(units[i - 1].0)", units[i - 1].1)
+  }
+
+  /// A byte rate (`100kb/s`) and its burst (`1mb`, nil when there is none), as libxt_hashlimit
+  /// prints them: the largest unit that gives the same cost back.
+  func byteRate(cost: UInt64, burst: UInt64) -> (String, String?) {
+    let units: [(String, UInt64)] = [("m", 1024 * 1024), ("k", 1024), ("", 1)]
+    let bytes = IPTHashLimit.bytes(cost: cost)
+    let unit =
+      units.dropLast().first { bytes >= $0.1 && IPTHashLimit.cost(bytes: bytes & ~($0.1 - 1)) == cost } ?? units[2]
+    let rate = "\(bytes / unit.1)\(unit.0)b/s"
+    guard burst != 0 else { return (rate, nil) }
+    let total = bytes &* burst
+    let burstUnit = units.dropLast().first { total >= $0.1 } ?? units[2]
+    return (rate, "\(total / burstUnit.1)\(burstUnit.0)b")
   }
 }

@@ -122,3 +122,11 @@ extension IPTConstants {
   /// `--expevents` names (`IPEXP_*` bit numbers).
   static let expectationEvents: [(String, UInt32)] = [("new", 0)]
 }
+
+extension IPTConstants {
+  /// `--hashlimit-mode` fields in the order libxt_hashlimit prints them.
+  static let hashlimitFields: [(String, UInt32)] = [
+    ("srcip", UInt32(XT_HASHLIMIT_HASH_SIP)), ("srcport", UInt32(XT_HASHLIMIT_HASH_SPT)),
+    ("dstip", UInt32(XT_HASHLIMIT_HASH_DIP)), ("dstport", UInt32(XT_HASHLIMIT_HASH_DPT)),
+  ]
+}

@@ -52,6 +52,9 @@ public enum IPTMatch: Sendable, Equatable {
   case statistic(IPTStatistic)
   /// `-m recent --set|--rcheck|--update|--remove …` (`struct xt_recent_mtinfo_v1`, revision 1).
   case recent(IPTRecent)
+  /// `-m hashlimit --hashlimit-upto|-above RATE --hashlimit-name NAME …`
+  /// (`struct xt_hashlimit_mtinfo3`, revision 3).
+  case hashlimit(IPTHashLimit)
 }
 
 /// The options of the `tcp` and `udp` matches.

@@ -169,3 +169,49 @@ public struct IPTRecent: Sendable, Equatable {
     self.mask = mask
   }
 }
+
+/// The options of the `hashlimit` match as the kernel holds them (`struct hashlimit_cfg3`),
+/// computed from the text as libxt_hashlimit computes them.
+public struct IPTHashLimit: Sendable, Equatable {
+  /// `--hashlimit-name NAME`: the table in /proc/net/ipt_hashlimit.
+  public var name: String
+  /// `XT_HASHLIMIT_*`: the hashed fields (`--hashlimit-mode`), `INVERT` (`--hashlimit-above`),
+  /// `BYTES` (a rate in b/s), `RATE_MATCH`.
+  public var mode: UInt32
+  /// The rate: `XT_HASHLIMIT_SCALE_v2` × seconds per packet, or a byte cost.
+  public var average: UInt64
+  /// `--hashlimit-burst` (in rate units for a byte rate).
+  public var burst: UInt64
+  /// `--hashlimit-htable-size` (0: the kernel's default).
+  public var size: UInt32
+  /// `--hashlimit-htable-max`.
+  public var max: UInt32
+  /// `--hashlimit-htable-gcinterval` in ms.
+  public var gcInterval: UInt32
+  /// `--hashlimit-htable-expire` in ms.
+  public var expire: UInt32
+  /// `--hashlimit-rate-interval` in seconds (with `--hashlimit-rate-match`).
+  public var interval: UInt32
+  /// `--hashlimit-srcmask`.
+  public var sourceMask: UInt8
+  /// `--hashlimit-dstmask`.
+  public var destinationMask: UInt8
+
+  /// Creates the options.
+  public init(
+    name: String, mode: UInt32, average: UInt64, burst: UInt64, size: UInt32 = 0, max: UInt32 = 0,
+    gcInterval: UInt32 = 1000, expire: UInt32, interval: UInt32 = 0, sourceMask: UInt8, destinationMask: UInt8
+  ) {
+    self.name = name
+    self.mode = mode
+    self.average = average
+    self.burst = burst
+    self.size = size
+    self.max = max
+    self.gcInterval = gcInterval
+    self.expire = expire
+    self.interval = interval
+    self.sourceMask = sourceMask
+    self.destinationMask = destinationMask
+  }
+}

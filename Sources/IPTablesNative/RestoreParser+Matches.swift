@@ -119,6 +119,8 @@ extension RestoreParser {
       return .statistic(try statistic(options, place))
     case "recent":
       return .recent(try recent(options, place))
+    case "hashlimit":
+      return .hashlimit(try hashlimit(options, place))
     default:
       throw place.error("unsupported match -m \(name)")
     }

@@ -211,6 +211,7 @@ struct RestoreParser {
     "CT": ["--notrack"],
     "TCPMSS": ["--clamp-mss-to-pmtu"],
     "NFQUEUE": ["--queue-bypass", "--queue-cpu-fanout"],
+    "hashlimit": ["--hashlimit-rate-match"],
   ]
 
   /// The `[!] --option [ARG…]` run that follows `-m NAME` or `-j NAME`; how many arguments an

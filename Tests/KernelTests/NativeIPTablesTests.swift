@@ -204,6 +204,17 @@ struct NativeIPTablesTests {
         -A INPUT -m recent ! --rcheck --seconds 60 --reap --rttl --name DEFAULT --mask 255.255.255.0 --rdest
         -A INPUT -m recent --remove
         -A INPUT -m recent --rcheck --name a_rather_long_list_name
+        -A INPUT -m hashlimit --hashlimit-upto 10/sec --hashlimit-name foo
+        -A INPUT -m hashlimit --hashlimit 3/m --hashlimit-burst 20 --hashlimit-name old
+        -A INPUT -m hashlimit --hashlimit-above 5/min --hashlimit-burst 10 --hashlimit-mode srcip,dstport --hashlimit-name bar --hashlimit-htable-size 1024 --hashlimit-htable-max 2048 --hashlimit-htable-expire 30000 --hashlimit-htable-gcinterval 500 --hashlimit-srcmask 24
+        -A INPUT -m hashlimit ! --hashlimit-above 7/hour --hashlimit-mode dstip|srcport --hashlimit-dstmask 16 --hashlimit-name inv
+        -A INPUT -m hashlimit --hashlimit-upto 100kb/s --hashlimit-name baz
+        -A INPUT -m hashlimit --hashlimit-above 2mb/s --hashlimit-burst 4mb --hashlimit-name bytes
+        -A INPUT -m hashlimit --hashlimit-upto 1000b/s --hashlimit-burst 5000 --hashlimit-mode srcip --hashlimit-name small
+        -A INPUT -m hashlimit --hashlimit-upto 3000/sec --hashlimit-name fast
+        -A INPUT -m hashlimit --hashlimit-upto 10/min --hashlimit-name rm --hashlimit-rate-match
+        -A INPUT -m hashlimit --hashlimit-upto 10/sec --hashlimit-name ri --hashlimit-rate-match --hashlimit-rate-interval 5
+        -A INPUT -m hashlimit --hashlimit-upto 1mb/s --hashlimit-name rb --hashlimit-rate-match
         -A FORWARD -m physdev --physdev-is-in ! --physdev-is-out --physdev-is-bridged
         -A FORWARD -m physdev --physdev-in veth0 ! --physdev-is-bridged
         COMMIT
@@ -256,6 +267,7 @@ struct NativeIPTablesTests {
         -A INPUT -m statistic --mode random --probability 0.33
         -A INPUT -m recent --rcheck --seconds 30 --name six --mask ffff:ffff:ffff:ffff:: --rdest
         -A INPUT -m recent --set --name six
+        -A INPUT -m hashlimit --hashlimit-upto 50/sec --hashlimit-burst 100 --hashlimit-mode srcip,srcport --hashlimit-srcmask 64 --hashlimit-name six
         -A INPUT -j NFLOG --nflog-group 65535 --nflog-prefix v6
         -A INPUT -j LOG --log-prefix v6 --log-uid --log-macdecode
         -A OUTPUT -m owner --uid-owner 0-999 ! --gid-owner 0

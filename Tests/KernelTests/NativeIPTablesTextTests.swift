@@ -62,6 +62,21 @@ struct NativeIPTablesTextTests {
     ("-m recent --rcheck --update", "-m recent takes one of --set, --rcheck, --update, --remove"),
     ("-m recent --set --reap", "--reap needs --seconds"),
     ("-m recent --set --name a/b", "bad --name a/b"),
+    ("-m hashlimit --hashlimit-upto 5/sec", "-m hashlimit needs --hashlimit-name"),
+    ("-m hashlimit --hashlimit-name x", "-m hashlimit needs --hashlimit-upto or --hashlimit-above"),
+    ("-m hashlimit --hashlimit-upto 5/fortnight --hashlimit-name x", "bad rate 5/fortnight"),
+    ("-m hashlimit --hashlimit-upto 1/s --hashlimit-above 2/s --hashlimit-name x", "-m hashlimit takes one rate"),
+    ("-m hashlimit --hashlimit-upto 1/s --hashlimit-mode srcmac --hashlimit-name x", "bad --hashlimit-mode srcmac"),
+    (
+      "-m hashlimit --hashlimit-upto 1mb/s --hashlimit-burst 1kb --hashlimit-name x", "--hashlimit-burst below 1048576b"
+    ),
+    (
+      "-m hashlimit --hashlimit-upto 1/s --hashlimit-burst 1000001 --hashlimit-name x",
+      "bad --hashlimit-burst 1000001 (1…1000000)"
+    ),
+    (
+      "-m hashlimit --hashlimit-upto 1/s --hashlimit-srcmask 33 --hashlimit-name x", "bad --hashlimit-srcmask 33 (0…32)"
+    ),
     ("-j LOG --log-uid --log-uid", "--log-uid of LOG given twice"),
     ("-j CONNMARK --nfmask 0xff", "CONNMARK takes exactly one operation"),
     ("-j CONNMARK --save-mark --mask 0xff --ctmask 0xf", "--mask excludes --ctmask and --nfmask"),
