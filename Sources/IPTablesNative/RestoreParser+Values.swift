@@ -53,6 +53,7 @@ extension RestoreParser {
 
   /// Rejects an option given twice.
   func once(_ options: [Option], _ module: String, _ place: Place) throws(IPTablesNativeError) {
+    guard options.count > 1 else { return }  // the common case, without a set per rule
     var seen: Set<String> = []
     for option in options where !seen.insert(option.name).inserted {
       throw place.error("\(option.name) of \(module) given twice")
