@@ -92,6 +92,8 @@ extension IPTConstants {
   static let packetTypeOrder: [(String, Int32)] = [
     ("unicast", 0), ("broadcast", 1), ("multicast", 2), ("otherhost", 3), ("bcast", 1), ("mcast", 2), ("host", 0),
   ]
+
+  /// `--pkt-type` names (any case) to `PACKET_*` values.
   static let packetTypes: [String: Int32] = Dictionary(packetTypeOrder, uniquingKeysWith: { first, _ in first })
 
   /// `--src-type`/`--dst-type` names in bit order (`XT_ADDRTYPE_UNSPEC` is bit 0), the order printed.
@@ -121,9 +123,7 @@ extension IPTConstants {
 
   /// `--expevents` names (`IPEXP_*` bit numbers).
   static let expectationEvents: [(String, UInt32)] = [("new", 0)]
-}
 
-extension IPTConstants {
   /// `--hashlimit-mode` fields in the order libxt_hashlimit prints them.
   static let hashlimitFields: [(String, UInt32)] = [
     ("srcip", UInt32(XT_HASHLIMIT_HASH_SIP)), ("srcport", UInt32(XT_HASHLIMIT_HASH_SPT)),
