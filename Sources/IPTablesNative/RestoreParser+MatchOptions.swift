@@ -38,10 +38,10 @@ extension RestoreParser {
       switch option.name {
       case "--uid-owner":
         owner.uid = IPTNegatable(
-          try ownerRange(option, byName: { getpwnam($0)?.pointee.pw_uid }, place), negated: option.negated)
+          try ownerRange(option, byName: RestoreParser.userID, place), negated: option.negated)
       case "--gid-owner":
         owner.gid = IPTNegatable(
-          try ownerRange(option, byName: { getgrnam($0)?.pointee.gr_gid }, place), negated: option.negated)
+          try ownerRange(option, byName: RestoreParser.groupID, place), negated: option.negated)
       case "--suppl-groups":
         try plain(option, "owner", place)
         owner.supplementaryGroups = true
@@ -66,6 +66,24 @@ extension RestoreParser {
       throw place.error("bad \(option.name) \(option.argument)")
     }
     return first...last
+  }
+
+  /// The uid of a user name (`getpwnam_r`: parsing may run on several threads).
+  static func userID(_ name: String) -> UInt32? {
+    var entry = passwd()
+    var result: UnsafeMutablePointer<passwd>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+    return entry.pw_uid
+  }
+
+  /// The gid of a group name (`getgrnam_r`).
+  static func groupID(_ name: String) -> UInt32? {
+    var entry = group()
+    var result: UnsafeMutablePointer<group>?
+    var buffer = [CChar](repeating: 0, count: 16384)
+    guard getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+    return entry.gr_gid
   }
 
   /// `[!] --src-type T,…`, `[!] --dst-type T,…`, `--limit-iface-in`, `--limit-iface-out`.
