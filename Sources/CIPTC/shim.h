@@ -25,9 +25,26 @@
 #include <linux/netfilter/xt_multiport.h>
 #include <linux/netfilter/xt_physdev.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter/xt_owner.h>
+#include <linux/netfilter/xt_CONNMARK.h>
+#include <linux/netfilter/xt_CT.h>
+#include <linux/netfilter/xt_NFLOG.h>
+#include <linux/netfilter/xt_TCPMSS.h>
+#include <linux/netfilter/xt_addrtype.h>
+#include <linux/netfilter/xt_pkttype.h>
+#include <linux/netfilter/xt_length.h>
+#include <linux/netfilter/xt_DSCP.h>
+#include <linux/netfilter/xt_CLASSIFY.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <linux/netfilter/xt_statistic.h>
+#include <linux/netfilter/xt_recent.h>
+#include <linux/netfilter/xt_hashlimit.h>
 #include <linux/netfilter_ipv4/ipt_LOG.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
+// Not included: ipt_ttl.h and ipt_TTL.h share one include guard (as do ip6t_hl.h and
+// ip6t_HL.h), so only one of each pair would be seen; their structures are two bytes
+// (mode, value) and are written as such.
 
 /// XT_ALIGN: match and target payloads are padded to 8 bytes (`__alignof__(struct _xt_align)`).
 static inline unsigned int fb_xt_align(unsigned int size) { return XT_ALIGN(size); }

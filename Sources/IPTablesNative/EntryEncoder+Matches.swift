@@ -94,27 +94,37 @@ extension EntryEncoder {
         info.avg = average
         info.burst = burst
       }
-    case .physdev(let input, let output):
+    case .physdev(let physdev):
       writer.record(name: "physdev", revision: 0, xt_physdev_info.self) { info in
         var present: Int32 = 0
         var inverse: Int32 = 0
-        if let input {
+        if let input = physdev.input {
           let (name, mask) = Bytes.interface(input.value)
           Bytes.fill(&info.physindev, with: name)
           Bytes.fill(&info.in_mask, with: mask)
           present |= XT_PHYSDEV_OP_IN
           if input.negated { inverse |= XT_PHYSDEV_OP_IN }
         }
-        if let output {
+        if let output = physdev.output {
           let (name, mask) = Bytes.interface(output.value)
           Bytes.fill(&info.physoutdev, with: name)
           Bytes.fill(&info.out_mask, with: mask)
           present |= XT_PHYSDEV_OP_OUT
           if output.negated { inverse |= XT_PHYSDEV_OP_OUT }
         }
+        for (test, flag) in [
+          (physdev.isIn, XT_PHYSDEV_OP_ISIN), (physdev.isOut, XT_PHYSDEV_OP_ISOUT),
+          (physdev.isBridged, XT_PHYSDEV_OP_BRIDGED),
+        ] {
+          guard let test else { continue }
+          present |= flag
+          if !test { inverse |= flag }
+        }
         info.bitmask = UInt8(present)
         info.invert = UInt8(inverse)
       }
+    default:
+      moreMatch(match, into: &writer)
     }
   }
 

@@ -15,9 +15,10 @@ extension EntryEncoder {
     case .reject(let with):
       // ipt_reject_info and ip6t_reject_info are both one 32-bit `with`.
       writer.record(name: "REJECT", revision: 0, UInt32.self) { $0 = with }
-    case .log(let prefix, let level):
+    case .log(let prefix, let level, let flags):
       writer.record(name: "LOG", revision: 0, ipt_log_info.self) { info in
         info.level = level
+        info.logflags = flags
         Bytes.fill(&info.prefix, string: prefix)
       }
     case .mark(let mark):
@@ -35,6 +36,54 @@ extension EntryEncoder {
       nat("MASQUERADE", IPTNATRange(addresses: nil, ports: ports), revision: 0, into: &writer)
     case .redirect(let ports):
       nat("REDIRECT", IPTNATRange(addresses: nil, ports: ports), revision: 0, into: &writer)
+    case .connmark(let connmark):
+      writer.record(name: "CONNMARK", revision: 2, xt_connmark_tginfo2.self) { info in
+        (info.ctmark, info.ctmask, info.nfmask) = (connmark.value, connmark.ctmask, connmark.nfmask)
+        info.shift_dir = UInt8(connmark.shiftRight ? D_SHIFT_RIGHT : D_SHIFT_LEFT)
+        info.shift_bits = connmark.shiftBits
+        info.mode = connmark.mode.rawValue
+      }
+    case .trace:
+      writer.record(name: "TRACE", revision: 0)
+    case .notrack:
+      writer.record(name: "CT", revision: 2, xt_ct_target_info_v1.self) { info in
+        info.flags = UInt16(XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS)
+      }
+    case .ct(let template):
+      writer.record(name: "CT", revision: 2, xt_ct_target_info_v1.self) { info in
+        info.flags = template.flags
+        info.zone = template.zone
+        info.ct_events = template.ctEvents
+        info.exp_events = template.expEvents
+        Bytes.fill(&info.helper, string: template.helper)
+      }
+    case .nflog(let nflog):
+      writer.record(name: "NFLOG", revision: 0, xt_nflog_info.self) { info in
+        info.len = nflog.length
+        info.group = nflog.group
+        info.threshold = nflog.threshold
+        info.flags = nflog.copyLength ? UInt16(XT_NFLOG_F_COPY_LEN) : 0
+        Bytes.fill(&info.prefix, string: nflog.prefix)
+      }
+    case .tcpmss(let mss):
+      writer.record(name: "TCPMSS", revision: 0, xt_tcpmss_info.self) { $0.mss = mss }
+    case .dscp(let dscp):
+      writer.record(name: "DSCP", revision: 0, xt_DSCP_info.self) { $0.dscp = dscp }
+    case .tos(let tos):
+      writer.record(name: "TOS", revision: 1, xt_tos_target_info.self) { info in
+        (info.tos_value, info.tos_mask) = (tos.value, tos.mask)
+      }
+    case .hopLimit(let change):
+      // struct ipt_TTL_info / ip6t_HL_info: mode, value.
+      writer.record(name: family == .ipv4 ? "TTL" : "HL", revision: 0, (UInt8, UInt8).self) {
+        $0 = (change.mode, change.value)
+      }
+    case .classify(let priority):
+      writer.record(name: "CLASSIFY", revision: 0, xt_classify_target_info.self) { $0.priority = priority }
+    case .nfqueue(let queue):
+      writer.record(name: "NFQUEUE", revision: 3, xt_NFQ_info_v3.self) { info in
+        (info.queuenum, info.queues_total, info.flags) = (queue.number, queue.total, queue.flags)
+      }
     }
   }
 

@@ -35,7 +35,7 @@ struct EntryPrinter {
       let (name, revision, size) = record(bytes, at)
       guard size >= MemoryLayout<xt_entry_match>.size else { break }
       let payload = Array(bytes[(at + MemoryLayout<xt_entry_match>.size)..<min(at + size, bytes.count)])
-      parts.append("-m \(name)")
+      parts.append("-m " + alias(name, revision, payload, target: false))
       parts += match(name, revision, payload) ?? raw(revision, payload)
       at += size
     }
@@ -43,7 +43,7 @@ struct EntryPrinter {
       let (name, revision, size) = record(bytes, targetAt)
       let payload = Array(bytes[(targetAt + MemoryLayout<xt_entry_target>.size)..<min(targetAt + size, bytes.count)])
       if !name.isEmpty {
-        parts.append((goto ? "-g " : "-j ") + name)
+        parts.append((goto ? "-g " : "-j ") + alias(name, revision, payload, target: true))
         parts += target(name, revision, payload) ?? []
       }
     }

@@ -40,6 +40,17 @@ struct EntryWriter {
     bytes.append(contentsOf: repeatElement(0, count: at + Int(size) - bytes.count))
   }
 
+  /// Appends a match or target record without a payload (`-j TRACE`).
+  mutating func record(name: String, revision: UInt8) {
+    let size = UInt16(fb_xt_align(UInt32(MemoryLayout<xt_entry_match>.size)))
+    let at = append(xt_entry_match.self) { header in
+      header.u.user.match_size = size
+      Bytes.fill(&header.u.user.name, string: name)
+      header.u.user.revision = revision
+    }
+    bytes.append(contentsOf: repeatElement(0, count: at + Int(size) - bytes.count))
+  }
+
   /// A standard target (`struct xt_standard_target`) named by its label: a verdict, a chain
   /// name, or `""` to fall through. libiptc turns the label into the verdict or the offset.
   mutating func standard(_ label: String) {

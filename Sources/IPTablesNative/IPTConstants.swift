@@ -44,9 +44,16 @@ enum IPTConstants {
 
   /// Target extensions this backend does not build; `-j` with one of them is an error, not a chain.
   static let otherTargets: Set<String> = [
-    "QUEUE", "CONTINUE", "ERROR", "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK", "CONNSECMARK", "CT",
-    "DNPT", "DSCP", "ECN", "HL", "HMARK", "IDLETIMER", "LED", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK", "RATEEST",
-    "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS", "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG",
+    "QUEUE", "CONTINUE", "ERROR", "AUDIT", "CHECKSUM", "CLUSTERIP", "CONNSECMARK", "DNPT", "ECN", "HMARK",
+    "IDLETIMER", "LED", "NETMAP", "RATEEST", "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPOPTSTRIP", "TEE", "TPROXY",
+    "ULOG",
+  ]
+
+  /// `-j LOG` flag options and their `XT_LOG_*` bits, in the order libxt_LOG prints them.
+  static let logFlags: [(String, UInt8)] = [
+    ("--log-tcp-sequence", UInt8(IPT_LOG_TCPSEQ)), ("--log-tcp-options", UInt8(IPT_LOG_TCPOPT)),
+    ("--log-ip-options", UInt8(IPT_LOG_IPOPT)), ("--log-uid", UInt8(IPT_LOG_UID)),
+    ("--log-macdecode", UInt8(IPT_LOG_MACDECODE)),
   ]
 }
 
@@ -74,5 +81,52 @@ extension IPTConstants {
     IP6T_ICMP6_NOT_NEIGHBOUR.rawValue: "icmp6-not-neighbor", IP6T_ICMP6_ADDR_UNREACH.rawValue: "icmp6-addr-unreachable",
     IP6T_ICMP6_PORT_UNREACH.rawValue: "icmp6-port-unreachable", IP6T_TCP_RESET.rawValue: "tcp-reset",
     IP6T_ICMP6_POLICY_FAIL.rawValue: "icmp6-policy-fail", IP6T_ICMP6_REJECT_ROUTE.rawValue: "icmp6-reject-route",
+  ]
+}
+
+extension IPTConstants {
+  /// `--state` names (the state match takes no SNAT/DNAT) and their conntrack state bits.
+  static let stateNames: [String: UInt32] = ctStates.filter { $0.key != "SNAT" && $0.key != "DNAT" }
+
+  /// `--pkt-type` names and their `PACKET_*` values; the first name of each value is the one printed.
+  static let packetTypeOrder: [(String, Int32)] = [
+    ("unicast", 0), ("broadcast", 1), ("multicast", 2), ("otherhost", 3), ("bcast", 1), ("mcast", 2), ("host", 0),
+  ]
+
+  /// `--pkt-type` names (any case) to `PACKET_*` values.
+  static let packetTypes: [String: Int32] = Dictionary(packetTypeOrder, uniquingKeysWith: { first, _ in first })
+
+  /// `--src-type`/`--dst-type` names in bit order (`XT_ADDRTYPE_UNSPEC` is bit 0), the order printed.
+  static let addressTypes: [(String, UInt16)] = [
+    "UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST", "BLACKHOLE", "UNREACHABLE", "PROHIBIT",
+    "THROW", "NAT", "XRESOLVE",
+  ].enumerated().map { ($0.element, UInt16(1) << $0.offset) }
+
+  /// Symbolic TOS values (RFC 1349) as libxt_tos knows them.
+  static let tosNames: [(String, UInt8)] = [
+    ("Minimize-Delay", 0x10), ("Maximize-Throughput", 0x08), ("Maximize-Reliability", 0x04),
+    ("Minimize-Cost", 0x02), ("Normal-Service", 0x00),
+  ]
+
+  /// `--dscp-class` names and their DSCP values.
+  static let dscpClasses: [String: UInt8] = [
+    "CS0": 0x00, "CS1": 0x08, "CS2": 0x10, "CS3": 0x18, "CS4": 0x20, "CS5": 0x28, "CS6": 0x30, "CS7": 0x38,
+    "BE": 0x00, "AF11": 0x0A, "AF12": 0x0C, "AF13": 0x0E, "AF21": 0x12, "AF22": 0x14, "AF23": 0x16, "AF31": 0x1A,
+    "AF32": 0x1C, "AF33": 0x1E, "AF41": 0x22, "AF42": 0x24, "AF43": 0x26, "EF": 0x2E,
+  ]
+
+  /// `--ctevents` names in the order libxt_CT prints them, with their `IPCT_*` bit numbers.
+  static let ctEvents: [(String, UInt32)] = [
+    ("new", 0), ("related", 1), ("destroy", 2), ("reply", 3), ("assured", 4), ("protoinfo", 5), ("helper", 6),
+    ("mark", 7), ("natseqinfo", 8), ("secmark", 9),
+  ]
+
+  /// `--expevents` names (`IPEXP_*` bit numbers).
+  static let expectationEvents: [(String, UInt32)] = [("new", 0)]
+
+  /// `--hashlimit-mode` fields in the order libxt_hashlimit prints them.
+  static let hashlimitFields: [(String, UInt32)] = [
+    ("srcip", UInt32(XT_HASHLIMIT_HASH_SIP)), ("srcport", UInt32(XT_HASHLIMIT_HASH_SPT)),
+    ("dstip", UInt32(XT_HASHLIMIT_HASH_DIP)), ("dstport", UInt32(XT_HASHLIMIT_HASH_DPT)),
   ]
 }

@@ -22,8 +22,39 @@ public enum IPTMatch: Sendable, Equatable {
   /// `-m limit --limit N/UNIT [--limit-burst B]` (`struct xt_rateinfo`, revision 0); `average` is in
   /// `XT_LIMIT_SCALE` units per packet, as the kernel takes it.
   case limit(average: UInt32, burst: UInt32)
-  /// `-m physdev [--physdev-in P] [--physdev-out P]` (`struct xt_physdev_info`, revision 0).
-  case physdev(input: IPTNegatable<String>?, output: IPTNegatable<String>?)
+  /// `-m physdev [--physdev-in P] [--physdev-out P] [--physdev-is-in|-out|-bridged]`
+  /// (`struct xt_physdev_info`, revision 0).
+  case physdev(IPTPhysdev)
+  /// `-m state --state S,…`: the conntrack match (revision 3) with `XT_CONNTRACK_STATE_ALIAS`,
+  /// which iptables-save lists as `-m state` again.
+  case state(IPTNegatable<UInt32>)
+  /// `-m owner [--socket-exists] [--uid-owner A[-B]] [--gid-owner A[-B] [--suppl-groups]]`
+  /// (`struct xt_owner_match_info`, revision 1).
+  case owner(IPTOwner)
+  /// `-m connmark --mark V[/M]` (`struct xt_connmark_mtinfo1`, revision 1).
+  case connmark(IPTNegatable<IPTMarkValue>)
+  /// `-m addrtype [--src-type T,…] [--dst-type T,…] [--limit-iface-in|out]`
+  /// (`struct xt_addrtype_info_v1`, revision 1).
+  case addrtype(IPTAddressType)
+  /// `-m pkttype --pkt-type unicast|broadcast|multicast` (`struct xt_pkttype_info`, revision 0):
+  /// the `PACKET_*` value.
+  case pkttype(IPTNegatable<Int32>)
+  /// `-m length --length A[:B]` (`struct xt_length_info`, revision 0).
+  case length(IPTNegatable<ClosedRange<UInt16>>)
+  /// `-m ttl --ttl-eq|-lt|-gt N` (`struct ipt_ttl_info`) or `-m hl --hl-eq|-lt|-gt N`
+  /// (`struct ip6t_hl_info`), both revision 0.
+  case hopLimit(IPTHopLimitMatch)
+  /// `-m tos --tos V[/M]` (`struct xt_tos_match_info`, revision 1).
+  case tos(IPTNegatable<IPTTOSValue>)
+  /// `-m dscp --dscp N` or `--dscp-class C` (`struct xt_dscp_info`, revision 0).
+  case dscp(IPTNegatable<UInt8>)
+  /// `-m statistic --mode random|nth …` (`struct xt_statistic_info`, revision 0).
+  case statistic(IPTStatistic)
+  /// `-m recent --set|--rcheck|--update|--remove …` (`struct xt_recent_mtinfo_v1`, revision 1).
+  case recent(IPTRecent)
+  /// `-m hashlimit --hashlimit-upto|-above RATE --hashlimit-name NAME …`
+  /// (`struct xt_hashlimit_mtinfo3`, revision 3).
+  case hashlimit(IPTHashLimit)
 }
 
 /// The options of the `tcp` and `udp` matches.

@@ -22,7 +22,9 @@ public struct IPTRuleset: Sendable, Equatable {
 
   /// Parses compiled output: `ipv4` as `iptables-restore` input, `ipv6` as `ip6tables-restore` input.
   ///
-  /// Only the subset `IPTablesCompiler` emits is read; anything else is an error naming its line.
+  /// Read: what `IPTablesCompiler` emits, including the iptables parts `firebreak import` keeps
+  /// verbatim (the extensions `IPTMatch` and `IPTTarget` list); anything else is an error naming
+  /// its line.
   public init(_ output: IPTablesOutput) throws(IPTablesNativeError) {
     var tables: [IPTTable] = []
     if let text = output.ipv4 { tables += try RestoreParser(family: .ipv4).parse(text) }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Why a native iptables operation failed. Kernel failures name the object and the errno.
 public enum IPTablesNativeError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A line of compiled text outside the subset `IPTablesCompiler` emits, or a malformed option.
+  /// A line of compiled text outside the subset this backend reads, or a malformed option.
   case unsupported(line: Int, text: String, reason: String)
   /// A rule that cannot be built (a jump to a chain the table does not declare, a rule in an
   /// undeclared chain, an oversized option); nothing was sent to the kernel.

@@ -1,7 +1,8 @@
 import NetfilterModel
 
 extension RestoreParser {
-  /// `-m NAME OPTIONS`: the match modules `IPTablesCompiler` emits.
+  /// `-m NAME OPTIONS`: the match modules of `IPTMatch`, in the forms iptables reads and
+  /// iptables-save prints.
   func match(_ name: String, _ options: [Option], _ place: Place) throws(IPTablesNativeError) -> IPTMatch {
     switch name {
     case "tcp", "udp":
@@ -36,12 +37,8 @@ extension RestoreParser {
       return .multiport(IPTMultiport(source: option.name == "--sports", ports: ports, negated: option.negated))
     case "conntrack":
       let option = try single(options, "--ctstate", name, place)
-      var bits: UInt32 = 0
-      for state in option.argument.split(separator: ",") {
-        guard let bit = IPTConstants.ctStates[String(state)] else { throw place.error("unknown ctstate \(state)") }
-        bits |= bit
-      }
-      return .conntrack(IPTNegatable(bits, negated: option.negated))
+      return .conntrack(
+        IPTNegatable(try states(option.argument, IPTConstants.ctStates, place), negated: option.negated))
     case "iprange":
       var source: IPTNegatable<IPTAddressRange>?
       var destination: IPTNegatable<IPTAddressRange>?
@@ -81,17 +78,49 @@ extension RestoreParser {
       }
       return .limit(average: average, burst: burst)
     case "physdev":
-      var input: IPTNegatable<String>?
-      var output: IPTNegatable<String>?
-      for option in options {
-        let port = IPTNegatable(try interface(option.argument, place), negated: option.negated)
-        switch option.name {
-        case "--physdev-in": input = port
-        case "--physdev-out": output = port
-        default: throw unknown(option, name, place)
-        }
+      return .physdev(try physdev(options, place))
+    case "state":
+      let option = try single(options, "--state", name, place)
+      return .state(IPTNegatable(try states(option.argument, IPTConstants.stateNames, place), negated: option.negated))
+    case "owner":
+      return .owner(try owner(options, place))
+    case "connmark":
+      let option = try single(options, "--mark", name, place)
+      return .connmark(IPTNegatable(try markValue(option.argument, place), negated: option.negated))
+    case "addrtype":
+      return .addrtype(try addressType(options, place))
+    case "pkttype":
+      let option = try single(options, "--pkt-type", name, place)
+      guard let type = IPTConstants.packetTypes[option.argument.lowercased()] else {
+        throw place.error("unknown --pkt-type \(option.argument)")
       }
-      return .physdev(input: input, output: output)
+      return .pkttype(IPTNegatable(type, negated: option.negated))
+    case "length":
+      let option = try single(options, "--length", name, place)
+      let range = try self.range(option.argument, max: UInt32(UInt16.max), what: "--length", place)
+      return .length(IPTNegatable(UInt16(range.lowerBound)...UInt16(range.upperBound), negated: option.negated))
+    case "ttl", "hl":
+      guard (name == "ttl") == (family == .ipv4) else { throw place.error("-m \(name) in \(family.rawValue) rules") }
+      let option = try single(options, nil, name, place)
+      let modes = ["eq": 0, "lt": 2, "gt": 3].map { ("--\(name)-\($0.key)", UInt8($0.value)) }
+      guard var mode = modes.first(where: { $0.0 == option.name })?.1 else { throw unknown(option, name, place) }
+      if option.negated {
+        guard mode == 0 else { throw place.error("\(option.name) cannot be negated") }
+        mode = 1
+      }
+      return .hopLimit(IPTHopLimitMatch(mode: mode, value: UInt8(try unsigned(option, 0...255, place))))
+    case "tos":
+      let option = try single(options, "--tos", name, place)
+      return .tos(IPTNegatable(try tosValue(option.argument, place), negated: option.negated))
+    case "dscp":
+      let option = try single(options, nil, name, place)
+      return .dscp(IPTNegatable(try dscp(option, place), negated: option.negated))
+    case "statistic":
+      return .statistic(try statistic(options, place))
+    case "recent":
+      return .recent(try recent(options, place))
+    case "hashlimit":
+      return .hashlimit(try hashlimit(options, place))
     default:
       throw place.error("unsupported match -m \(name)")
     }
@@ -155,17 +184,4 @@ extension RestoreParser {
     return average
   }
 
-  /// `0x10` or `0x100/0xff00` (any base `strtoul` reads).
-  func markValue(_ text: String, _ place: Place) throws(IPTablesNativeError) -> IPTMarkValue {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count <= 2, let value = number(String(parts[0])) else { throw place.error("bad mark \(text)") }
-    guard parts.count == 2 else { return IPTMarkValue(value: value) }
-    guard let mask = number(String(parts[1])) else { throw place.error("bad mark mask \(text)") }
-    return IPTMarkValue(value: value, mask: mask)
-  }
-
-  func number(_ text: String) -> UInt32? {
-    if text.hasPrefix("0x") || text.hasPrefix("0X") { return UInt32(text.dropFirst(2), radix: 16) }
-    return UInt32(text)
-  }
 }

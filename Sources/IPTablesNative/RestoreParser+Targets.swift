@@ -2,13 +2,22 @@ import CIPTC
 import Foundation
 
 extension RestoreParser {
-  /// `-j NAME OPTIONS`: the standard verdicts, a user chain, or the target extensions
-  /// `IPTablesCompiler` emits.
+  /// `-j NAME OPTIONS`: the standard verdicts, a user chain, or the target extensions of
+  /// `IPTTarget`.
   func target(_ name: String, _ options: [Option], _ place: Place) throws(IPTablesNativeError) -> IPTTarget {
+    try once(options, name, place)
     var values: [String: String] = [:]
     for option in options {
       guard !option.negated else { throw place.error("target options cannot be negated") }
       values[option.name] = option.argument
+    }
+    /// The one option of `names` given, or an error naming them.
+    func oneOf(_ names: [String]) throws(IPTablesNativeError) -> Option {
+      try only(Set(names))
+      guard options.count == 1 else {
+        throw place.error("\(name) takes one of \(names.joined(separator: ", "))")
+      }
+      return options[0]
     }
     func only(_ allowed: Set<String>) throws(IPTablesNativeError) {
       if let extra = values.keys.first(where: { !allowed.contains($0) }) {
@@ -26,7 +35,7 @@ extension RestoreParser {
       guard let value = table[with] else { throw place.error("unknown --reject-with \(with)") }
       return .reject(value)
     case "LOG":
-      try only(["--log-prefix", "--log-level"])
+      try only(Set(["--log-prefix", "--log-level"] + IPTConstants.logFlags.map(\.0)))
       let prefix = values["--log-prefix"] ?? ""
       guard prefix.utf8.count <= 29 else { throw place.error("log prefix longer than 29 bytes") }
       var level: UInt8 = 4
@@ -36,7 +45,8 @@ extension RestoreParser {
         }
         level = l
       }
-      return .log(prefix: prefix, level: level)
+      let flags = IPTConstants.logFlags.filter { values[$0.0] != nil }.reduce(0) { $0 | $1.1 }
+      return .log(prefix: prefix, level: level, flags: flags)
     case "MARK":
       try only(["--set-xmark"])
       guard let text = values["--set-xmark"] else { throw place.error("MARK needs --set-xmark") }
@@ -52,6 +62,46 @@ extension RestoreParser {
       var ports: ClosedRange<UInt16>?
       if let text = values["--to-ports"] { ports = try portRange(text, place, dash: true) }
       return name == "MASQUERADE" ? .masquerade(ports: ports) : .redirect(ports: ports)
+    case "CONNMARK":
+      return .connmark(try connmark(options, place))
+    case "TRACE", "NOTRACK":
+      try only([])
+      return name == "TRACE" ? .trace : .notrack
+    case "CT":
+      return .ct(try conntrackTemplate(options, place))
+    case "NFLOG":
+      return .nflog(try nflog(options, place))
+    case "TCPMSS":
+      let option = try oneOf(["--set-mss", "--clamp-mss-to-pmtu"])
+      guard option.name == "--set-mss" else { return .tcpmss(UInt16(XT_TCPMSS_CLAMP_PMTU)) }
+      return .tcpmss(UInt16(try unsigned(option, 0...0xFFFE, place)))
+    case "DSCP":
+      return .dscp(try dscp(try oneOf(["--set-dscp", "--set-dscp-class"]), place))
+    case "TOS":
+      let option = try oneOf(["--set-tos", "--and-tos", "--or-tos", "--xor-tos"])
+      guard option.name != "--set-tos" else { return .tos(try tosValue(option.argument, place)) }
+      let bits = UInt8(try unsigned(option, 0...0xFF, place))
+      switch option.name {
+      case "--and-tos": return .tos(IPTTOSValue(value: 0, mask: ~bits))
+      case "--or-tos": return .tos(IPTTOSValue(value: bits, mask: bits))
+      default: return .tos(IPTTOSValue(value: bits, mask: 0))
+      }
+    case "TTL", "HL":
+      guard (name == "TTL") == (family == .ipv4) else { throw place.error("-j \(name) in \(family.rawValue) rules") }
+      let prefix = "--\(name.lowercased())-"
+      let option = try oneOf([prefix + "set", prefix + "inc", prefix + "dec"])
+      let mode = UInt8([prefix + "set", prefix + "inc", prefix + "dec"].firstIndex(of: option.name)!)
+      let value = UInt8(try unsigned(option, mode == 0 ? 0...255 : 1...255, place))
+      return .hopLimit(IPTHopLimitChange(mode: mode, value: value))
+    case "CLASSIFY":
+      let option = try oneOf(["--set-class"])
+      let parts = option.argument.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 2, let major = UInt32(parts[0], radix: 16), let minor = UInt32(parts[1], radix: 16),
+        major <= 0xFFFF, minor <= 0xFFFF
+      else { throw place.error("bad --set-class \(option.argument) (MAJOR:MINOR in hex)") }
+      return .classify(major << 16 | minor)
+    case "NFQUEUE":
+      return .nfqueue(try nfqueue(options, place))
     default:
       // Anything else is a user chain; the builder checks that the table declares it.
       guard options.isEmpty, !IPTConstants.otherTargets.contains(name) else {

@@ -1,7 +1,8 @@
 import Foundation
 import NetfilterModel
 
-/// Reads `iptables-restore` text — exactly the subset `IPTablesCompiler` emits — into tables.
+/// Reads `iptables-restore` text — what `IPTablesCompiler` emits, with the extensions of
+/// `IPTMatch` and `IPTTarget` in the iptables parts a policy keeps verbatim — into tables.
 ///
 /// Equivalent to the reading half of `iptables-restore`: `*table`, `:CHAIN POLICY [p:b]`,
 /// `-A CHAIN …` and `COMMIT` lines; `#` lines are comments.
@@ -181,7 +182,7 @@ struct RestoreParser {
         guard !negated else { throw place.error("! before \(token)") }
         let name = try next()
         index += 1
-        let options = try self.options(tokens, &index, place)
+        let options = try self.options(tokens, &index, place, extension: name)
         if token == "-m" {
           rule.matches.append(try match(name, options, place))
         } else {
@@ -199,8 +200,26 @@ struct RestoreParser {
     return rule
   }
 
-  /// The `[!] --option ARG…` run that follows `-m NAME` or `-j NAME`.
-  func options(_ tokens: [String], _ index: inout Int, _ place: Place) throws(IPTablesNativeError) -> [Option] {
+  /// Options that take no argument, by extension.
+  static let flagOptions: [String: Set<String>] = [
+    "owner": ["--socket-exists", "--suppl-groups"],
+    "physdev": ["--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged"],
+    "addrtype": ["--limit-iface-in", "--limit-iface-out"],
+    "recent": ["--set", "--rcheck", "--update", "--remove", "--rsource", "--rdest", "--reap", "--rttl"],
+    "LOG": ["--log-tcp-sequence", "--log-tcp-options", "--log-ip-options", "--log-uid", "--log-macdecode"],
+    "CONNMARK": ["--save-mark", "--restore-mark"],
+    "CT": ["--notrack"],
+    "TCPMSS": ["--clamp-mss-to-pmtu"],
+    "NFQUEUE": ["--queue-bypass", "--queue-cpu-fanout"],
+    "hashlimit": ["--hashlimit-rate-match"],
+  ]
+
+  /// The `[!] --option [ARG…]` run that follows `-m NAME` or `-j NAME`; how many arguments an
+  /// option takes depends on the extension.
+  func options(_ tokens: [String], _ index: inout Int, _ place: Place, extension name: String)
+    throws(IPTablesNativeError) -> [Option]
+  {
+    let flags = RestoreParser.flagOptions[name] ?? []
     var options: [Option] = []
     while index < tokens.count {
       var negated = false
@@ -211,11 +230,12 @@ struct RestoreParser {
         at += 1
       }
       guard tokens[at].hasPrefix("--") else { break }
-      let arity = tokens[at] == "--tcp-flags" ? 2 : 1
+      let arity = flags.contains(tokens[at]) ? 0 : tokens[at] == "--tcp-flags" ? 2 : 1
       guard at + arity < tokens.count else { throw place.error("\(tokens[at]) needs \(arity) argument(s)") }
       options.append(
         Option(
-          name: tokens[at], argument: tokens[at + 1], second: arity == 2 ? tokens[at + 2] : nil, negated: negated))
+          name: tokens[at], argument: arity > 0 ? tokens[at + 1] : "", second: arity == 2 ? tokens[at + 2] : nil,
+          negated: negated))
       index = at + arity + 1
     }
     return options

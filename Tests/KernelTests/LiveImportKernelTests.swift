@@ -14,7 +14,7 @@ import Testing
 /// The tests that import nftables tables (`liveNFTImportEqualsFileImport`,
 /// `mixedNamespaceImportsLegacyAndNFTTables`) need `NFTTextImporter`: they fail until it is built.
 @Suite struct LiveImportKernelTests {
-  @Test(arguments: ["03_ferm_workstation.iptables-save", "18_openlab_stettenstr.iptables-save"])
+  @Test(arguments: NativeIPTablesTests.corpusDumps)
   func liveImportEqualsFileImport(_ name: String) throws {
     guard Kernel.available else { return }
     let path = ImportRoundTripKernelTests.corpus + "/" + name

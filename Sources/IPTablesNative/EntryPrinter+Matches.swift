@@ -1,4 +1,5 @@
 import CIPTC
+import Foundation
 
 extension EntryPrinter {
   /// The options of a match as its `save` function prints them; nil for an unknown one.
@@ -42,11 +43,12 @@ extension EntryPrinter {
       return [not(info.invert != 0) + option + " " + list.joined(separator: ",")]
     case ("conntrack", 3):
       let info = payload.load(xt_conntrack_mtinfo3.self, at: 0)
-      // `-m state` is stored as conntrack with the state-alias flag (1 << 13): the same test.
-      let stateAlias: UInt16 = 1 << 13
-      guard info.match_flags & ~stateAlias == UInt16(XT_CONNTRACK_STATE) else { return nil }
+      // `-m state` is stored as conntrack with XT_CONNTRACK_STATE_ALIAS and listed as `--state`.
+      let alias = info.match_flags & UInt16(XT_CONNTRACK_STATE_ALIAS) != 0
+      guard info.match_flags & ~UInt16(XT_CONNTRACK_STATE_ALIAS) == UInt16(XT_CONNTRACK_STATE) else { return nil }
       let names = IPTConstants.ctStateOrder.filter { UInt32(info.state_mask) & $0.1 != 0 }.map(\.0)
-      return [not(info.invert_flags != 0) + "--ctstate " + names.joined(separator: ",")]
+      let option = alias ? "--state " : "--ctstate "
+      return [not(info.invert_flags != 0) + option + names.joined(separator: ",")]
     case ("iprange", 1):
       let info = payload.load(xt_iprange_mtinfo.self, at: 0)
       let length = family.addressLength
@@ -98,80 +100,23 @@ extension EntryPrinter {
       }
       return parts
     default:
-      return nil
+      return moreMatch(name, revision, payload)
     }
   }
 
-  /// The options of a target as its `save` function prints them; `[]` for a verdict or chain,
-  /// nil-coalesced to the raw form for an unknown extension.
-  func target(_ name: String, _ revision: UInt8, _ payload: [UInt8]) -> [String]? {
-    switch (name, revision) {
-    case ("ACCEPT", _), ("DROP", _), ("RETURN", _), ("QUEUE", _): return []
-    case ("REJECT", 0):
-      let with = payload.load(UInt32.self, at: 0)
-      let table = family == .ipv4 ? IPTConstants.rejectIPv4Names : IPTConstants.rejectIPv6Names
-      return ["--reject-with " + (table[with] ?? String(with))]
-    case ("LOG", 0):
-      let info = payload.load(ipt_log_info.self, at: 0)
-      let prefix = Bytes.string(Bytes.array(info.prefix))
-      return (prefix.isEmpty ? [] : ["--log-prefix " + Bytes.saveString(prefix)])
-        + (info.level == 4 ? [] : ["--log-level \(info.level)"])
-    case ("MARK", 2):
-      let info = payload.load(xt_mark_tginfo2.self, at: 0)
-      return ["--set-xmark " + mark(info.mark, info.mask, always: true)]
-    case ("DNAT", 2):
-      let info = payload.load(nf_nat_range2.self, at: 0)
-      return ["--to-destination " + natRange(info.flags, info.min_addr, info.max_addr, info.min_proto, info.max_proto)]
-    case ("SNAT", 0) where family == .ipv4, ("MASQUERADE", 0) where family == .ipv4,
-      ("REDIRECT", 0) where family == .ipv4:
-      let info = payload.load(nf_nat_ipv4_multi_range_compat.self, at: 0)
-      let r = info.range
-      var low = nf_inet_addr()
-      var high = nf_inet_addr()
-      low.ip = r.min_ip
-      high.ip = r.max_ip
-      return natOptions(name, r.flags, low, high, r.min, r.max)
-    case ("SNAT", 1), ("MASQUERADE", 0), ("REDIRECT", 0):
-      let info = payload.load(nf_nat_range.self, at: 0)
-      return natOptions(name, info.flags, info.min_addr, info.max_addr, info.min_proto, info.max_proto)
+  /// The name iptables-save lists for a match (`-m state` for conntrack made by `-m state`) or a
+  /// target (`-j NOTRACK` for the CT target it made), as the extensions' `alias` functions do.
+  func alias(_ name: String, _ revision: UInt8, _ payload: [UInt8], target: Bool) -> String {
+    switch (name, revision, target) {
+    case ("conntrack", 3, false):
+      let flags = payload.load(xt_conntrack_mtinfo3.self, at: 0).match_flags
+      return flags & UInt16(XT_CONNTRACK_STATE_ALIAS) != 0 ? "state" : name
+    case ("CT", 2, true):
+      let flags = payload.load(xt_ct_target_info_v1.self, at: 0).flags
+      return Int(flags) & XT_CT_NOTRACK_ALIAS != 0 ? "NOTRACK" : name
     default:
-      // A user chain (a jump) has no options; an unknown extension shows its bytes.
-      return payload.count == 8 && payload.allSatisfy { $0 == 0 } ? [] : raw(revision, payload)
+      return name
     }
-  }
-
-  func natOptions(
-    _ name: String, _ flags: UInt32, _ low: nf_inet_addr, _ high: nf_inet_addr, _ min: nf_conntrack_man_proto,
-    _ max: nf_conntrack_man_proto
-  ) -> [String] {
-    guard name == "SNAT" else {
-      guard flags & UInt32(NF_NAT_RANGE_PROTO_SPECIFIED) != 0 else { return [] }
-      return ["--to-ports " + ports(min, max)]
-    }
-    return ["--to-source " + natRange(flags, low, high, min, max)]
-  }
-
-  /// `ADDR[-ADDR][:PORT[-PORT]]`, IPv6 with ports as `[ADDR]:PORT`.
-  func natRange(
-    _ flags: UInt32, _ low: nf_inet_addr, _ high: nf_inet_addr, _ min: nf_conntrack_man_proto,
-    _ max: nf_conntrack_man_proto
-  ) -> String {
-    var text = ""
-    let withPorts = flags & UInt32(NF_NAT_RANGE_PROTO_SPECIFIED) != 0
-    if flags & UInt32(NF_NAT_RANGE_MAP_IPS) != 0 {
-      let length = family.addressLength
-      let a = Bytes.address(Array(Bytes.array(low).prefix(length)))
-      let b = Bytes.address(Array(Bytes.array(high).prefix(length)))
-      text = a == b ? a : a + "-" + b
-      if family == .ipv6 && withPorts { text = "[\(text)]" }
-    }
-    if withPorts { text += ":" + ports(min, max) }
-    return text
-  }
-
-  func ports(_ min: nf_conntrack_man_proto, _ max: nf_conntrack_man_proto) -> String {
-    let (a, b) = (UInt16(bigEndian: min.all), UInt16(bigEndian: max.all))
-    return a == b ? "\(a)" : "\(a)-\(b)"
   }
 
   /// `--sport`/`--dport` of tcp and udp (the INV bits have the same values in both).
@@ -193,6 +138,12 @@ extension EntryPrinter {
     let set = names.filter { flags & $0.1 != 0 }.map(\.0)
     return set.isEmpty ? "NONE" : set.joined(separator: ",")
   }
+
+  /// `0x1f` (`%x`).
+  func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+  /// `0x0a` (`0x%02x`).
+  func hex2(_ value: UInt8) -> String { String(format: "0x%02x", value) }
 
   /// `0x10`, `0x100/0xff00`; the mask is left out when it is all ones unless `always`.
   func mark(_ value: UInt32, _ mask: UInt32, always: Bool) -> String {
