@@ -173,10 +173,11 @@ struct RuleTranslator {
           if addressTypeDone { continue }
           addressTypeDone = true
           let destination = addressTypes.filter { $0 != sourceTypes[0] }
-          let text = (sourceTypes + destination).map(Self.addressTypeOption).joined(separator: " ")
+          let text = (sourceTypes + destination).map { Self.addressTypeOption($0, version, &diagnostics) }
+            .joined(separator: " ")
           dimensions.append(fixed(.module("-m addrtype " + text)))
         } else {
-          dimensions.append(fixed(.module("-m addrtype " + Self.addressTypeOption(match))))
+          dimensions.append(fixed(.module("-m addrtype " + Self.addressTypeOption(match, version, &diagnostics))))
         }
 
       case .address(_, let direction, let operand):
@@ -510,9 +511,27 @@ struct RuleTranslator {
     return actions
   }
 
-  /// `[! ]--src-type LOCAL,BROADCAST` for an address-type match.
-  static func addressTypeOption(_ match: Match) -> String {
-    guard case .addressType(let direction, let types) = match.kind else { return "" }
+  /// `[! ]--src-type LOCAL,BROADCAST` for an address-type match. IPv6 has no broadcast
+  /// addresses, so BROADCAST is left out of an IPv6 list (it never matches there); the kernel's
+  /// ip6 addrtype refuses it, and the route types it cannot test are an error.
+  static func addressTypeOption(_ match: Match, _ version: IPVersion, _ diagnostics: inout [Diagnostic]) -> String {
+    guard case .addressType(let direction, var types) = match.kind else { return "" }
+    if version == .v6 {
+      let refused = types.intersection([.blackhole, .prohibit, .throw, .nat, .xresolve])
+      if !refused.isEmpty {
+        diagnostics.append(
+          .error(
+            "ip6tables' addrtype cannot test \(refused.sorted().map(\.iptablesName).joined(separator: ", "))"
+              + suggestion, at: match.location))
+      }
+      if types.count > 1 { types.remove(.broadcast) }
+      if types == [.broadcast] {
+        diagnostics.append(
+          .error(
+            "IPv6 has no broadcast addresses and ip6tables' addrtype refuses BROADCAST; limit the rule to ip"
+              + suggestion, at: match.location))
+      }
+    }
     let names = types.sorted().map(\.iptablesName).joined(separator: ",")
     return (match.negated ? "! " : "") + (direction == .source ? "--src-type " : "--dst-type ") + names
   }
