@@ -61,6 +61,43 @@ enum Policies {
     }
     """
 
+  /// Address types read from a topology: R owns 10.0.1.1 and 10.0.2.1 on two interfaces.
+  static let routedTypes = """
+    topology {
+      namespace A
+      namespace R
+      namespace B
+      veth a0 in A peer r0 in R
+      veth b0 in B peer r1 in R
+      address 10.0.1.2/24 dev a0
+      address 10.0.1.1/24 dev r0
+      address 10.0.2.1/24 dev r1
+      address 10.0.2.2/24 dev b0
+      route default via 10.0.1.1 in A
+      route default via 10.0.2.1 in B
+      sysctl R net.ipv4.ip_forward = 1
+    }
+
+    firewall R {
+      table ip filter {
+        chain INPUT {
+          type filter hook input priority filter; policy drop;
+          fib saddr type local drop
+          fib daddr type local icmp type echo-request accept
+        }
+        chain FORWARD {
+          type filter hook forward priority filter; policy drop;
+          fib daddr type { local, broadcast } drop
+          fib saddr type unicast fib daddr type unicast accept
+        }
+        chain OUTPUT {
+          type filter hook output priority filter; policy drop;
+          fib saddr type local fib daddr type unicast accept
+        }
+      }
+    }
+    """
+
   static let input = """
     table ip filter {
       chain INPUT {
@@ -321,7 +358,8 @@ enum Policies {
     """
 
   static let all: [String: String] = [
-    "connmark": connmark, "addressType": addressType, "input": input, "multi": multi, "nat": nat, "lab": lab,
+    "connmark": connmark, "addressType": addressType, "routedTypes": routedTypes, "input": input, "multi": multi,
+    "nat": nat, "lab": lab,
     "labNoBridgeHooks": labNoBridgeHooks,
     "routed": routed,
   ]

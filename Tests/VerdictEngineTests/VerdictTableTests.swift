@@ -23,6 +23,10 @@ private let inputBase = "--iif eth0 --dst 192.168.0.1"
 private let multiBase = "--iif eth0 --dst 10.0.0.1"
 
 let verdictCases: [VerdictCase] = [
+  // Address types from the topology: R's address on its other interface is local.
+  .init("routedTypes", "--from A --dst 10.0.2.1 --proto icmp", .accept, "R:filter/INPUT#1"),
+  .init("routedTypes", "--from A --dst 10.0.2.2 --proto icmp", .accept, "R:filter/FORWARD#1"),
+  .init("routedTypes", "--from R --dst 10.0.2.2 --proto icmp", .accept, "R:filter/OUTPUT#0"),
   // Address types without topology.
   .init("addressType", "--iif eth0 --src 10.0.0.9 --dst 10.0.0.1 --proto tcp --dport 22", .accept, "filter/INPUT#4"),
   .init("addressType", "--iif eth0 --src 10.0.0.9 --dst 10.0.0.1 --proto tcp --dport 80", .drop, "filter/INPUT:policy"),
