@@ -22,7 +22,17 @@ struct NFTLexer {
   }
 
   /// Bytes that end a word (besides blanks): brackets, separators, quotes and operators.
-  static let delimiters: Set<UInt8> = Set("{}();,\"#=!<>&|^".utf8)
+  static let delimiters: [Bool] = {
+    var table = [Bool](repeating: false, count: 256)
+    for b in "{}();,\"#=!<>&|^".utf8 { table[Int(b)] = true }
+    return table
+  }()
+  /// Bytes that end a word: the delimiters and blanks.
+  static let wordEnds: [Bool] = {
+    var table = delimiters
+    for b in " \t\r\n".utf8 { table[Int(b)] = true }
+    return table
+  }()
 
   mutating func run() {
     var i = 0
@@ -73,7 +83,7 @@ struct NFTLexer {
         tokens.append(NFTToken(kind: .string, text: text, location: location(start), spaceBefore: space))
         i += 1
         space = false
-      case _ where Self.delimiters.contains(c):
+      case _ where Self.delimiters[Int(c)]:
         var length = 1
         if i + 1 < n {
           let pair = (c, bytes[i + 1])
@@ -93,11 +103,7 @@ struct NFTLexer {
         let start = i
         while i < n {
           let b = bytes[i]
-          if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n")
-            || Self.delimiters.contains(b)
-          {
-            break
-          }
+          if Self.wordEnds[Int(b)] { break }
           if b == UInt8(ascii: "\\") && i + 1 < n && (bytes[i + 1] == UInt8(ascii: "\n")) { break }
           i += 1
         }

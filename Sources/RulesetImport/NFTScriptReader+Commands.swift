@@ -230,33 +230,43 @@ extension NFTScriptReader {
     diagnostics += reader.diagnostics
     guard !rules.isEmpty else { return }
     let chainLabel = "chain \(tables[t].label) \(tables[t].chains[c].name)"
-    var entries = tables[t].chains[c].entries
+    let references = reader.references
     func entry(_ handle: Int) -> NFTTableState.Entry {
-      NFTTableState.Entry(handle: handle, rules: rules, references: reader.references)
+      NFTTableState.Entry(handle: handle, rules: rules, references: references)
     }
+    // In place: a chain of many rules must not be copied per rule.
     switch placement {
-    case .append: entries.append(entry(tables[t].handle(source.handle)))
-    case .prepend: entries.insert(entry(tables[t].handle(source.handle)), at: 0)
+    case .append:
+      let handle = tables[t].handle(source.handle)
+      tables[t].chains[c].entries.append(entry(handle))
+    case .prepend:
+      let handle = tables[t].handle(source.handle)
+      tables[t].chains[c].entries.insert(entry(handle), at: 0)
     case .after(let h, let location), .before(let h, let location), .replace(let h, let location):
-      guard let k = entries.firstIndex(where: { $0.handle == h }) else {
+      guard let k = tables[t].chains[c].entries.firstIndex(where: { $0.handle == h }) else {
         return error("no rule with handle \(h) in \(chainLabel)", at: location)
       }
       switch placement {
-      case .after: entries.insert(entry(tables[t].handle(source.handle)), at: k + 1)
-      case .before: entries.insert(entry(tables[t].handle(source.handle)), at: k)
-      default: entries[k] = entry(h)
+      case .after:
+        let handle = tables[t].handle(source.handle)
+        tables[t].chains[c].entries.insert(entry(handle), at: k + 1)
+      case .before:
+        let handle = tables[t].handle(source.handle)
+        tables[t].chains[c].entries.insert(entry(handle), at: k)
+      default: tables[t].chains[c].entries[k] = entry(h)
       }
     case .afterIndex(let i, let location), .beforeIndex(let i, let location):
-      guard i < entries.count else {
-        return error("no rule at index \(i) in \(chainLabel) (it has \(entries.count))", at: location)
+      let count = tables[t].chains[c].entries.count
+      guard i < count else {
+        return error("no rule at index \(i) in \(chainLabel) (it has \(count))", at: location)
       }
+      let handle = tables[t].handle(source.handle)
       if case .afterIndex = placement {
-        entries.insert(entry(tables[t].handle(source.handle)), at: i + 1)
+        tables[t].chains[c].entries.insert(entry(handle), at: i + 1)
       } else {
-        entries.insert(entry(tables[t].handle(source.handle)), at: i)
+        tables[t].chains[c].entries.insert(entry(handle), at: i)
       }
     }
-    tables[t].chains[c].entries = entries
   }
 
   mutating func setCommand(_ verb: String, isMap: Bool) throws {
