@@ -75,12 +75,13 @@ struct NFTLexer {
         let start = i
         i += 1
         while i < n && bytes[i] != UInt8(ascii: "\"") && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+        let text = String(decoding: bytes[(start + 1)..<i], as: UTF8.self)
+        tokens.append(NFTToken(kind: .string, text: text, location: location(start), spaceBefore: space))
+        // An unterminated string ends at the line's end (so only it is reported).
         guard i < n && bytes[i] == UInt8(ascii: "\"") else {
           diagnostics.append(.error("unterminated string", at: location(start)))
           continue
         }
-        let text = String(decoding: bytes[(start + 1)..<i], as: UTF8.self)
-        tokens.append(NFTToken(kind: .string, text: text, location: location(start), spaceBefore: space))
         i += 1
         space = false
       case _ where Self.delimiters[Int(c)]:

@@ -139,19 +139,18 @@ extension NFTRuleReader {
       pos += 1
       masks.append((t.text, try readPrimary(inSet: false)))
     }
-    let module = OpaqueMatch.nftModule(text(start..<pos).split(separator: " "))
     if peekWord("set") {
       pos += 1
       let value = try readGenericExpression()
       if selector.words == ["mark"], masks.isEmpty, let v = value.flatMap(NFTValues.mark) {
         return part(.statement(.setMark(v)))
       }
-      return part(.action(module: module, inert: !Self.rewritesModelledField(selector)))
+      return part(.action(inert: !Self.rewritesModelledField(selector)))
     }
     if peekWord("vmap") {
       pos += 1
       let value = try readValue(inSet: false)
-      return vmap(selector, masks, value, module: module)
+      return vmap(selector, masks, value)
     }
     var mapped = false
     if peekWord("map") {
@@ -170,9 +169,14 @@ extension NFTRuleReader {
     let value = try readValue(inSet: false)
     try checkSetsExist(value)
     if !mapped, let (kind, negated) = modelMatch(selector, masks, op, value) {
+      if case .nfproto = kind, context.family != .inet {
+        throw Diagnostic.error(
+          "meta nfproto is only useful in the inet family (nft refuses it in \(context.family.rawValue) tables)",
+          at: tokens[start].location)
+      }
       return part(.match(kind, negated: negated))
     }
-    return part(.opaqueMatch(module: module, pure: selector.pure))
+    return part(.opaqueMatch(pure: selector.pure))
   }
 
   /// Whether `SELECTOR set …` writes a field the model tests (an address, port, protocol, ICMP
@@ -208,21 +212,20 @@ extension NFTRuleReader {
 
   /// `SELECTOR vmap { KEY : VERDICT, … }`: expandable when the key is a field the model tests
   /// with `==` and every verdict is one the model holds.
-  mutating func vmap(_ selector: Selector, _ masks: [(op: String, value: NFTValue)], _ value: NFTValue, module: String)
+  mutating func vmap(_ selector: Selector, _ masks: [(op: String, value: NFTValue)], _ value: NFTValue)
     -> Part
   {
-    let module = module + " vmap"
     guard masks.isEmpty, !selector.concatenated, let elements = value.setElements else {
-      return part(.opaqueVerdict(module: module))
+      return part(.opaqueVerdict)
     }
     var result: [(kind: Match.Kind, verdict: Verdict, location: SourceLocation)] = []
     for element in elements {
       guard case .mapping(let key, .verdict(let verdict, _)) = element,
         let (kind, negated) = modelMatch(selector, [], "==", key), !negated
-      else { return part(.opaqueVerdict(module: module)) }
+      else { return part(.opaqueVerdict) }
       result.append((kind, verdict, key.firstToken?.location ?? location))
     }
-    return part(.vmap(module: module, elements: result))
+    return part(.vmap(result))
   }
 
   /// Errors for `@name` values that name no set or map of the table.

@@ -72,6 +72,14 @@ extension NFTRuleReader {
       return operand(value, .interfaceName, NFTValues.interface).map {
         (.interface(words[0] == "iifname" ? .input : .output, $0), negated)
       }
+    case ["iif"], ["oif"]:
+      return operand(value, nil, { NFTValues.interface($0).flatMap { $0.isWildcard ? nil : $0.name } }).map {
+        (.interfaceIndex(words[0] == "iif" ? .input : .output, $0), negated)
+      }
+    case ["meta", "nfproto"]:
+      let versions: [String: IPVersion] = ["ipv4": .v4, "ipv6": .v6, "2": .v4, "10": .v6]
+      guard let version = value.atomText.flatMap({ versions[$0] }) else { return nil }
+      return (.nfproto(version), negated)
     case ["mark"]:
       return NFTValues.mark(value).map { (.mark(value: $0, mask: nil), negated) }
     case ["ether", "saddr"]:

@@ -21,25 +21,25 @@ extension NFTRuleReader {
     case "limit": return try readLimit()
     case "quota":
       try readQuota()
-      return part(.action(module: "quota", inert: false))
+      return part(.action(inert: false))
     case "snat", "dnat": return try readNAT()
     case "masquerade", "redirect": return try readMasquerade()
     case "notrack":
       pos += 1
-      return part(.action(module: "notrack", inert: true))
+      return part(.action(inert: true))
     case "flow":
       pos += 1
       if peekWord("add") || peekWord("offload") {
         pos += 1
         let name = try expectWord("a flowtable '@name'")
         guard name.text.hasPrefix("@") else { throw Diagnostic.error("expected '@flowtable'", at: name.location) }
-        return part(.action(module: "flow", inert: true))
+        return part(.action(inert: true))
       }
       // `flow table NAME { … }`, the old form of `meter`.
       _ = try expectWord("'add', 'offload' or 'table'")
       _ = try expectName("a meter name")
       try skipBraces()
-      return part(.action(module: "meter", inert: false))
+      return part(.action(inert: false))
     case "meter":
       pos += 1
       _ = try expectName("a meter name")
@@ -47,12 +47,12 @@ extension NFTRuleReader {
         pos += 2
       }
       try skipBraces()
-      return part(.action(module: "meter", inert: false))
+      return part(.action(inert: false))
     case "add", "update",
       "delete" where peek(1).map({ $0.kind == .word && $0.text.hasPrefix("@") }) == true:
       pos += 2
       try skipBraces()
-      return part(.action(module: "\(t.text) @set", inert: false))
+      return part(.action(inert: false))
     case "dup":
       pos += 1
       if peekWord("to") { pos += 1 }
@@ -61,34 +61,34 @@ extension NFTRuleReader {
         pos += 1
         _ = try expectName("a device name")
       }
-      return part(.action(module: "dup", inert: true))
+      return part(.action(inert: true))
     case "tproxy":
       pos += 1
       if peekWord("ip") || peekWord("ip6") { pos += 1 }
       if peekWord("to") { pos += 1 }
       _ = try expectWord("an address or ':port'")
-      return part(.action(module: "tproxy", inert: false))
+      return part(.action(inert: false))
     case "xt":
       pos += 1
       _ = try expectWord("match, target or watcher")
       _ = try expectName("a name")
-      return part(.action(module: "xt", inert: false))
+      return part(.action(inert: false))
     case "last":
       pos += 1
       if peekWord("used") {
         pos += 1
         _ = try expectWord("'never' or a time")
       }
-      return part(.action(module: "last", inert: true))
+      return part(.action(inert: true))
     case "queue", "fwd", "synproxy":
       pos += 1
       skipToEnd()
-      return part(.opaqueVerdict(module: t.text))
+      return part(.opaqueVerdict)
     case "ct" where peek(1)?.isWord("count") == true:
       pos += 2
       if peekWord("over") { pos += 1 }
       _ = try expectWord("a connection count")
-      return part(.opaqueMatch(module: "ct count", pure: false))
+      return part(.opaqueMatch(pure: false))
     default:
       return try readExpression()
     }
@@ -148,7 +148,7 @@ extension NFTRuleReader {
     case "icmpv6": kindValue = ICMPv6RejectCode(rawValue: name).map { .icmpv6($0) }
     default: kindValue = ICMPxRejectCode(rawValue: code.text).map { .icmpx($0) }
     }
-    guard let kindValue else { return part(.opaqueVerdict(module: "reject")) }
+    guard let kindValue else { return part(.opaqueVerdict) }
     return part(.verdict(.reject(kindValue)))
   }
 
@@ -171,7 +171,7 @@ extension NFTRuleReader {
     let rest = pos
     skipToEnd()
     guard let destination, pos == rest, version == nil || version == destination.version else {
-      return part(.opaqueVerdict(module: keyword.text))
+      return part(.opaqueVerdict)
     }
     return part(.verdict(keyword.text == "snat" ? .snat(destination) : .dnat(destination)))
   }
@@ -228,7 +228,7 @@ extension NFTRuleReader {
       skipToEnd()
       modelled = false
     }
-    guard modelled else { return part(.opaqueVerdict(module: keyword.text)) }
+    guard modelled else { return part(.opaqueVerdict) }
     return part(.verdict(keyword.text == "masquerade" ? .masquerade(ports: ports) : .redirect(ports: ports)))
   }
 
@@ -240,7 +240,7 @@ extension NFTRuleReader {
     if peekWord("name") {
       pos += 1
       _ = try expectName("a counter name")
-      return part(.action(module: "counter name", inert: true))
+      return part(.action(inert: true))
     }
     if peekWord("packets") {
       pos += 1
@@ -282,10 +282,10 @@ extension NFTRuleReader {
         while let w = peek, (w.kind == .word && words.contains(w.text)) || w.isPunct(",") { pos += 1 }
         modelled = false
       default:
-        return part(modelled ? .statement(.log(prefix: prefix, level: level)) : .action(module: "log", inert: true))
+        return part(modelled ? .statement(.log(prefix: prefix, level: level)) : .action(inert: true))
       }
     }
-    return part(modelled ? .statement(.log(prefix: prefix, level: level)) : .action(module: "log", inert: true))
+    return part(modelled ? .statement(.log(prefix: prefix, level: level)) : .action(inert: true))
   }
 
   /// `limit rate [over] N/UNIT [burst N packets]`, `limit rate [over] N bytes/UNIT [burst N
@@ -295,7 +295,7 @@ extension NFTRuleReader {
     if peekWord("name") {
       pos += 1
       _ = try expectName("a limit name")
-      return part(.opaqueMatch(module: "limit name", pure: false))
+      return part(.opaqueMatch(pure: false))
     }
     guard peekWord("rate") else { throw fail("'rate' or 'name' after 'limit'") }
     pos += 1

@@ -33,21 +33,21 @@ struct NFTRuleReader {
       case match(Match.Kind, negated: Bool)
       /// A test the model lacks (`fib daddr type local`); `pure` when it only reads the packet
       /// (not `numgen`, `meta random`), so evaluating it twice gives the same answer.
-      case opaqueMatch(module: String, pure: Bool)
+      case opaqueMatch(pure: Bool)
       /// `counter`, `log`, `meta mark set`.
       case statement(Statement.Kind)
       /// A statement the model lacks: `inert` ones act and let the rule go on without changing
       /// anything the model tests (`ct helper set`, `flow add @ft`, `notrack` as the engine knows
       /// it); others may end the rule early or change what later rules test (`quota`, `add @set`,
       /// `ip daddr set …`).
-      case action(module: String, inert: Bool)
+      case action(inert: Bool)
       /// A verdict or NAT statement the model holds.
       case verdict(Verdict)
       /// A statement that decides the packet's fate in a way the model lacks (`queue`, a NAT or
       /// reject with options it has no field for, a verdict map it cannot expand).
-      case opaqueVerdict(module: String)
+      case opaqueVerdict
       /// A verdict map whose key the model tests: one (match, verdict) per element.
-      case vmap(module: String, elements: [(kind: Match.Kind, verdict: Verdict, location: SourceLocation)])
+      case vmap([(kind: Match.Kind, verdict: Verdict, location: SourceLocation)])
     }
     var kind: Kind
     var range: Range<Int>
@@ -163,7 +163,7 @@ struct NFTRuleReader {
     if let k = parts.lastIndex(where: { !$0.isCounter }) {
       switch parts[k].kind {
       case .verdict, .opaqueVerdict, .vmap: finalIndex = k
-      case .action(_, inert: true): finalIndex = k
+      case .action(inert: true): finalIndex = k
       default: break
       }
     }
@@ -184,12 +184,10 @@ struct NFTRuleReader {
       switch part.kind {
       case .match(let kind, let negated):
         matches.append(Match(kind, negated: negated, location: part.location))
-      case .opaqueMatch(let module, _):
-        matches.append(opaque(module, partText, part.location))
-        warn("\(module) is not modelled; kept as an opaque match '\(partText)'", at: part.location)
-      case .action(let module, _):
-        matches.append(opaque(module, partText, part.location))
-        warn("\(module) is not modelled; kept as an opaque match '\(partText)'", at: part.location)
+      case .opaqueMatch, .action:
+        let match = opaque(partText, part.location)
+        matches.append(match)
+        warn("\(Self.module(partText)) is not modelled; kept as an opaque match '\(partText)'", at: part.location)
       case .statement(let kind):
         if k < testsEnd {
           if case .counter = kind {
@@ -197,8 +195,8 @@ struct NFTRuleReader {
               "counter before a match is moved after the rule's matches (it now counts only the packets that match)",
               at: part.location)
           } else {
-            let module = OpaqueMatch.nftModule(partText.split(separator: " "))
-            matches.append(opaque(module, partText, part.location))
+            let module = Self.module(partText)
+            matches.append(opaque(partText, part.location))
             warn(
               "\(module) before a match is kept as an opaque match '\(partText)' (the model runs statements after the matches)",
               at: part.location)
@@ -219,16 +217,13 @@ struct NFTRuleReader {
     switch final.kind {
     case .verdict(let v):
       verdict = v
-    case .opaqueVerdict(let module):
-      verdict = .opaque(OpaqueTarget.nft(finalText)!)
-      warn("\(module) is not modelled; kept as an opaque target '\(finalText)'", at: final.location)
-    case .action(let module, _):
+    case .opaqueVerdict, .action:
       let target = OpaqueTarget.nft(finalText)!
       verdict = .opaque(target)
       warn(
-        "\(module) is not modelled; kept as an opaque \(target.isTerminal ? "" : "non-terminal ")target '\(finalText)'",
+        "\(target.name) is not modelled; kept as an opaque \(target.isTerminal ? "" : "non-terminal ")target '\(finalText)'",
         at: final.location)
-    case .vmap(let module, let elements):
+    case .vmap(let elements):
       // Expanding repeats the other parts once per element: only pure tests (and counters) may be
       // repeated without changing what the rule does.
       let repeatable = parts.enumerated().allSatisfy { k, part in
@@ -236,7 +231,7 @@ struct NFTRuleReader {
         case .match(let kind, _):
           if case .limit = kind { return false }
           return true
-        case .opaqueMatch(_, let pure): return pure
+        case .opaqueMatch(let pure): return pure
         case .statement(.counter): return true
         default: return k == finalIndex
         }
@@ -253,8 +248,9 @@ struct NFTRuleReader {
           return r
         }
       }
-      verdict = .opaque(OpaqueTarget.nft(finalText)!)
-      warn("\(module) is not modelled; kept as an opaque target '\(finalText)'", at: final.location)
+      let target = OpaqueTarget.nft(finalText)!
+      verdict = .opaque(target)
+      warn("\(target.name) verdict map is not modelled; kept as an opaque target '\(finalText)'", at: final.location)
     default:
       break
     }
@@ -269,7 +265,13 @@ struct NFTRuleReader {
       location: location)
   }
 
-  func opaque(_ module: String, _ text: String, _ location: SourceLocation) -> Match {
-    Match(.opaque(OpaqueMatch(module: module, text: text, syntax: .nft)), location: location)
+  /// An opaque nft match, named as the policy language names it when it reads it back.
+  func opaque(_ text: String, _ location: SourceLocation) -> Match {
+    Match(.opaque(OpaqueMatch(module: Self.module(text), text: text, syntax: .nft)), location: location)
+  }
+
+  /// What an opaque part tests or does, for messages: its first word or two (`OpaqueMatch.nftModule`).
+  static func module(_ text: String) -> String {
+    OpaqueMatch.nftModule(text.split(whereSeparator: { $0 == " " || $0 == "\t" }))
   }
 }

@@ -262,24 +262,24 @@ struct NFTScriptReader {
     let name = try expectWord("a variable name")
     _ = try expectPunct("=")
     let value = try statementTokens()
-    try expectEnd()
     guard !value.isEmpty else {
       throw Diagnostic.error("'\(keyword.text) \(name.text)' has no value", at: name.location)
     }
-    guard !metUndefinedVariable else { return }
     if keyword.text == "define", scopes[scopes.count - 1][name.text] != nil {
       throw Diagnostic.error("'\(name.text)' is already defined in this scope; use redefine", at: name.location)
     }
+    try expectEnd()
+    guard !metUndefinedVariable else { return }
     scopes[scopes.count - 1][name.text] = value
   }
 
   mutating func readUndefine() throws {
     _ = next()
     let name = try expectWord("a variable name")
-    try expectEnd()
     guard scopes[scopes.count - 1].removeValue(forKey: name.text) != nil else {
       throw Diagnostic.error("undefined variable '\(name.text)'", at: name.location)
     }
+    try expectEnd()
   }
 
   // MARK: Include
@@ -289,7 +289,7 @@ struct NFTScriptReader {
   mutating func readInclude(_ context: Context) throws {
     _ = next()
     let pathToken = try expectName("a quoted file name")
-    try expectEnd()
+    // Errors come before the end is consumed, so recovery skips this statement and not the next.
     let path = Self.resolve(pathToken.text, relativeTo: file)
     var paths = [path]
     if NFTGlob.isPattern(path) {
@@ -297,15 +297,17 @@ struct NFTScriptReader {
     } else if files.read(path) == nil {
       throw Diagnostic.error("cannot read include file '\(path)'", at: pathToken.location)
     }
+    for path in paths where fileStack.contains(path) {
+      throw Diagnostic.error("include cycle: '\(path)' includes itself", at: pathToken.location)
+    }
+    guard fileStack.count < Self.maximumIncludeDepth else {
+      throw Diagnostic.error("includes nested more than \(Self.maximumIncludeDepth) deep", at: pathToken.location)
+    }
+    try expectEnd()
     for path in paths {
-      guard !fileStack.contains(path) else {
-        throw Diagnostic.error("include cycle: '\(path)' includes itself", at: pathToken.location)
-      }
-      guard fileStack.count < Self.maximumIncludeDepth else {
-        throw Diagnostic.error("includes nested more than \(Self.maximumIncludeDepth) deep", at: pathToken.location)
-      }
       guard let text = files.read(path) else {
-        throw Diagnostic.error("cannot read include file '\(path)'", at: pathToken.location)
+        error("cannot read include file '\(path)'", at: pathToken.location)
+        continue
       }
       let saved = (tokens, index, lookahead, head, file)
       let (lexed, problems) = NFTLexer.tokenize(text, file: path)
