@@ -176,7 +176,7 @@ extension NFTScriptReader {
     switch (first.kind, first.text) {
     case (.word, "type"):
       _ = next()
-      try readHookSpec()
+      try readHookSpec(at: first.location)
     case (.word, "policy"):
       _ = next()
       let p = try expectWord("accept or drop")
@@ -198,8 +198,8 @@ extension NFTScriptReader {
     try expectEnd()
   }
 
-  /// `type T hook H [device D | devices = { … }] priority P`.
-  mutating func readHookSpec() throws {
+  /// `type T hook H [device D | devices = { … }] priority P`, written at `location`.
+  mutating func readHookSpec(at location: SourceLocation) throws {
     let typeToken = try expectWord("filter, nat or route")
     guard let type = ChainType(rawValue: typeToken.text) else {
       throw Diagnostic.error("unknown chain type '\(typeToken.source)' (filter, nat or route)", at: typeToken.location)
@@ -233,7 +233,7 @@ extension NFTScriptReader {
     chainBuffer?.hook = hook
     chainBuffer?.priority = priority
     chainBuffer?.device = device
-    chainBuffer?.specLocation = typeToken.location
+    chainBuffer?.specLocation = location
   }
 
   /// `-300`, `filter`, `filter + 10`, `mangle - 5`.

@@ -82,6 +82,7 @@ func opaqueNFT(_ module: String, _ text: String) -> Match {
             Chain(name: "user", kind: .regular),
           ]))
     #expect(imported.ruleset.tables.map(\.family) == [.ip, .ip6, .inet])
+    #expect(imported.ruleset.tables[0].chains[0].base?.location.description == "r.nft:3:5")
     let bases = imported.ruleset.tables.dropFirst().flatMap(\.chains).map(\.base)
     #expect(
       bases == [
