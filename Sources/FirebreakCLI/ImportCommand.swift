@@ -5,25 +5,28 @@ import NetfilterModel
 import PolicyLanguage
 import RulesetImport
 
-/// `firebreak import FILE [--format iptables-save|ip6tables-save] [-o POLICY]`.
+/// `firebreak import FILE [--format nft|nft-json|iptables-save|ip6tables-save] [-o POLICY]`.
 struct ImportCommand: Command {
   static let name = "import"
   static let spec = Arguments.Spec(
     valued: ["--format", "-o", "--output", "--netns"], positionals: 0...1, positionalName: "ruleset FILE")
   static let help = """
-    Usage: firebreak import (FILE [--format iptables-save|ip6tables-save] | --netns NS) [-o POLICY]
+    Usage: firebreak import (FILE [--format nft|nft-json|iptables-save|ip6tables-save] | --netns NS) [-o POLICY]
 
     Turns a dumped firewall into a policy file in canonical form: tables, chains, policies and
-    rules as the model understands them. What it cannot evaluate exactly (owner, recent,
-    connmark, NFLOG, TCPMSS, …) is kept as written, as iptables "…" parts, with a warning at its
-    line: such a policy compiles back with --backend iptables only, and the verdict engine answers
-    'unknown' for packets that reach those parts.
-      --format FORMAT   iptables-save, ip6tables-save or nft-json (default: detected)
+    rules as the model understands them. What it cannot evaluate exactly is kept as written, with
+    a warning at its line: iptables modules and targets (owner, recent, connmark, NFLOG, TCPMSS,
+    …) as iptables "…" parts, which compile back with --backend iptables only; nft expressions
+    and statements (fib, ct status, flow add, ct helper set, …) as nft "…" and nft statement "…"
+    parts, which compile back with --backend nft only. The verdict engine answers 'unknown' for
+    packets that reach those parts.
+      --format FORMAT   nft, nft-json, iptables-save or ip6tables-save (default: detected)
       --netns NS        the live legacy x_tables tables of namespace NS, read natively (libiptc)
       -o POLICY         write the policy to POLICY atomically (default: standard output)
-    nft-json is `nft -j list ruleset` output; a dump with nft expressions the model cannot
-    express (fib, vmap, quota, …) is refused with them named (simulate --ruleset reads it). Importing nft text and live nftables tables
-    is not built yet (they are named in a warning, not imported).
+    nft is `nft list ruleset` output or an `nft -f` script (defines, includes relative to FILE,
+    transactions). nft-json is `nft -j list ruleset` output; a dump with nft expressions the model
+    cannot express (fib, vmap, quota, …) is refused with them named (simulate --ruleset reads it).
+    Importing live nftables tables is not built yet (they are named in a warning, not imported).
     Exit status: 0, or 2 when the dump cannot be read (errors at file:line:col).
     """
 
@@ -51,11 +54,23 @@ struct ImportCommand: Command {
       )
       return 2
     }
-    let opaque = rules.filter(ImportCommand.hasOpaquePart).count
     var header = ["Imported by firebreak from \(path)."]
-    if opaque > 0 {
+    let iptables = rules.filter { ImportCommand.hasOpaquePart($0, .iptables) }.count
+    if iptables > 0 {
       header.append(
-        "\(opaque) rule\(opaque == 1 ? " keeps" : "s keep") iptables parts as written (iptables \"…\"): compile with --backend iptables."
+        "\(iptables) rule\(iptables == 1 ? " keeps" : "s keep") iptables parts as written (iptables \"…\"): compile with --backend iptables."
+      )
+    }
+    let nft = rules.filter { ImportCommand.hasOpaquePart($0, .nft) }.count
+    if nft > 0 {
+      header.append(
+        "\(nft) rule\(nft == 1 ? " keeps" : "s keep") nft parts as written (nft \"…\", nft statement \"…\"): compile with --backend nft."
+      )
+    }
+    let indexes = rules.filter(ImportCommand.testsInterfaceIndex).count
+    if indexes > 0 {
+      header.append(
+        "\(indexes) rule\(indexes == 1 ? " tests" : "s test") iif/oif (an interface's index), which only nft matches: compile with --backend nft."
       )
     }
     let (text, diagnostics) = PolicyPrinter.print(ruleset, header: header)
@@ -106,8 +121,16 @@ struct ImportCommand: Command {
     }
   }
 
-  static func hasOpaquePart(_ rule: Rule) -> Bool {
-    if case .opaque? = rule.verdict { return true }
-    return rule.matches.contains { if case .opaque = $0.kind { return true } else { return false } }
+  /// True when a part of the rule is kept as written in `syntax`.
+  static func hasOpaquePart(_ rule: Rule, _ syntax: OpaqueSyntax) -> Bool {
+    if case .opaque(let target)? = rule.verdict, target.syntax == syntax { return true }
+    return rule.matches.contains {
+      if case .opaque(let o) = $0.kind { return o.syntax == syntax } else { return false }
+    }
+  }
+
+  /// True when the rule tests `iif`/`oif`, which iptables cannot say.
+  static func testsInterfaceIndex(_ rule: Rule) -> Bool {
+    rule.matches.contains { if case .interfaceIndex = $0.kind { return true } else { return false } }
   }
 }
