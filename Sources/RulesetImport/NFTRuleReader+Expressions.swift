@@ -150,6 +150,7 @@ extension NFTRuleReader {
     if peekWord("vmap") {
       pos += 1
       let value = try readValue(inSet: false)
+      try checkSetsExist(value)
       return vmap(selector, masks, value)
     }
     var mapped = false
@@ -228,7 +229,7 @@ extension NFTRuleReader {
     return part(.vmap(result))
   }
 
-  /// Errors for `@name` values that name no set or map of the table.
+  /// An error for an `@name` value that names no set or map of the table (nft refuses it).
   func checkSetsExist(_ value: NFTValue) throws {
     if case .named(let name, let t) = value, context.sets[name] == nil, !context.unmodelled.contains(name) {
       throw Diagnostic.error("set @\(name) does not exist in this table", at: t.location)

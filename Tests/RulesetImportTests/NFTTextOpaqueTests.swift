@@ -276,6 +276,10 @@ import VerdictEngine
         "s.nft:3:14: error: set @nosuch does not exist in this table"
       ])
     #expect(
+      errors("table ip t {\n  chain c {\n    ip saddr vmap @nosuch\n  }\n}\n") == [
+        "s.nft:3:19: error: set @nosuch does not exist in this table"
+      ])
+    #expect(
       errors("table ip t {\n  chain c {\n    accept drop\n  }\n}\n") == [
         "s.nft:3:12: error: unexpected 'drop' after 'accept': a verdict ends the rule"
       ])
