@@ -1,6 +1,7 @@
-// firebreak-import-bench: iptables-save import speed on generated dumps of 1k to 100k rules, with
-// the mix real dumps have (addresses, interfaces, ports, conntrack, comments, LOG, opaque owner
-// and limit matches). Prints a table; not a test. Build and run with `make bench-import`.
+// firebreak-import-bench: iptables-save and nft text import speed on generated dumps of 1k to
+// 100k rules, with the mix real dumps have (addresses, interfaces, ports, conntrack, comments,
+// LOG, opaque owner and limit matches; for nft also counters with values, anonymous sets and an
+// opaque fib match). Prints a table; not a test. Build and run with `make bench-import`.
 //
 //   firebreak-import-bench [--sizes 1000,10000,100000]
 
@@ -44,6 +45,33 @@ func dump(_ count: Int) -> String {
   return lines.joined(separator: "\n") + "\n"
 }
 
+/// The same kind of ruleset as `nft list ruleset` prints it (`count` forward rules).
+func nftListing(_ count: Int) -> String {
+  var rng = SplitMix(seed: 42)
+  var lines = [
+    "table ip filter {", "\tchain input {", "\t\ttype filter hook input priority filter; policy drop;",
+    "\t\tct state established,related accept", "\t}", "", "\tchain forward {",
+    "\t\ttype filter hook forward priority filter; policy drop;",
+  ]
+  let extras = [
+    "", "ct state new ", "meta skuid 0 ", "fib daddr type local ", "limit rate 5/minute ",
+    "tcp dport { 80, 443, 8000-8080 } ",
+  ]
+  let verdicts = ["accept", "drop", "log prefix \"fw: \" accept", "reject"]
+  for k in 0..<count {
+    let proto = rng.next() % 2 == 0 ? "tcp" : "udp"
+    var extra = extras[Int(rng.next() % UInt64(extras.count))]
+    if proto == "udp" && extra.hasPrefix("tcp") { extra = "udp dport { 53, 123 } " }
+    let port = extra.contains("dport") ? "" : "\(proto) dport \(1 + rng.next() % 65534) "
+    let comment = k % 5 == 0 ? " comment \"rule \(k)\"" : ""
+    lines.append(
+      "\t\tiifname \"eth\(k % 4)\" ip saddr 10.\(rng.next() % 256).\(rng.next() % 256).0/24 \(port)\(extra)counter packets \(rng.next() % 1000) bytes \(rng.next() % 100000) \(verdicts[Int(rng.next() % 4)])\(comment)"
+    )
+  }
+  lines += ["\t}", "}"]
+  return lines.joined(separator: "\n") + "\n"
+}
+
 struct SplitMix {
   var state: UInt64
   init(seed: UInt64) { state = seed }
@@ -64,20 +92,21 @@ func median(_ body: () -> Void) -> Double {
   return (0..<3).map { _ in seconds(clock.measure(body)) }.sorted()[1]
 }
 
+/// One row of the table: the import's time, speed and warnings, and with the engine's index.
+func row(_ format: String, _ size: Int, _ text: String, _ importer: @escaping (String) -> ImportedRuleset) -> String {
+  var imported: ImportedRuleset!
+  let importTime = median { imported = importer(text) }
+  let total = median { _ = Simulator(ruleset: importer(text).ruleset, engine: .indexed) }
+  precondition(!imported.hasErrors, "\(imported.errors.prefix(3))")
+  return
+    "| \(format) | \(size) | \(text.utf8.count / 1024) KiB | \(String(format: "%.3f", importTime)) s | \(Int(Double(size) / importTime)) | \(imported.warnings.count) | \(String(format: "%.3f", total)) s |"
+}
+
 print("firebreak-import-bench; one core; median of 3")
 print("")
-print("| rules | dump size | import | rules/s | warnings | import + index build |")
-print("|---:|---:|---:|---:|---:|---:|")
+print("| format | rules | dump size | import | rules/s | warnings | import + index build |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for size in sizes {
-  let text = dump(size)
-  var imported: ImportedRuleset!
-  let importTime = median { imported = IPTablesSaveImporter().importRuleset(text, file: "bench") }
-  let total = median {
-    let result = IPTablesSaveImporter().importRuleset(text, file: "bench")
-    _ = Simulator(ruleset: result.ruleset, engine: .indexed)
-  }
-  precondition(!imported.hasErrors, "\(imported.errors.prefix(3))")
-  print(
-    "| \(size) | \(text.utf8.count / 1024) KiB | \(String(format: "%.3f", importTime)) s | \(Int(Double(size) / importTime)) | \(imported.warnings.count) | \(String(format: "%.3f", total)) s |"
-  )
+  print(row("iptables-save", size, dump(size)) { IPTablesSaveImporter().importRuleset($0, file: "bench") })
+  print(row("nft", size, nftListing(size)) { NFTTextImporter().importRuleset($0, file: "bench.nft") })
 }

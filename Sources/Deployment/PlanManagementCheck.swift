@@ -99,6 +99,9 @@ public struct ManagementCheck: Hashable, Sendable {
         for rule in chain.rules {
           for match in rule.matches {
             if case .interface(_, let operand) = match.kind { operand.inlineElements.forEach(add) }
+            if case .interfaceIndex(_, let operand) = match.kind {
+              operand.inlineElements.forEach { add(InterfacePattern(name: $0)) }
+            }
           }
         }
       }

@@ -53,6 +53,7 @@ struct RuleAim {
         case .address(let mv, _, _), .icmpType(let mv, _), .icmpCode(let mv, _): return mv == v
         case .l4proto(.ipProtocol, _): return v == .v4
         case .l4proto(.ip6NextHeader, _): return v == .v6
+        case .nfproto(let mv): return (mv == v) != match.negated
         default: return true
         }
       }
@@ -127,10 +128,20 @@ struct RuleAim {
           continue
         }
         p.icmpType = pick(operand.inlineElements, positive: positive, current: p.icmpType ?? 8)
-      case .interface(let direction, let operand):
-        var patterns = operand.inlineElements
-        if case .named(let name) = operand {
-          patterns = table.elements(name).compactMap { if case .interface(let i) = $0 { i } else { nil } }
+      case .interface, .interfaceIndex:
+        let direction: Direction
+        var patterns: [InterfacePattern]
+        switch match.kind {
+        case .interface(let d, let operand):
+          direction = d
+          patterns = operand.inlineElements
+          if case .named(let name) = operand {
+            patterns = table.elements(name).compactMap { if case .interface(let i) = $0 { i } else { nil } }
+          }
+        case .interfaceIndex(let d, let operand):
+          direction = d
+          patterns = operand.inlineElements.map { InterfacePattern(name: $0) }
+        default: continue
         }
         let current = (direction == .input ? p.inputInterface : p.outputInterface) ?? PlanProbe.Generic.inputInterface
         let chosen: String?
@@ -151,7 +162,8 @@ struct RuleAim {
       case .tcpFlags(let value, let mask):
         if p.l4proto != 6 { setProtocol(&p, 6, v, state) }
         if positive { flags = value.union(PlanProbe.Generic.defaultFlags(state).subtracting(mask)) }
-      case .ctState, .bridgePort, .limit, .opaque, .addressType:
+      case .nfproto, .ctState, .bridgePort, .limit, .opaque, .addressType:
+        // The version is chosen by `versions()`.
         continue
       }
     }

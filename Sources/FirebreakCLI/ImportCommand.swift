@@ -5,27 +5,30 @@ import NetfilterModel
 import PolicyLanguage
 import RulesetImport
 
-/// `firebreak import (FILE [--format FORMAT] | --netns NS) [-o POLICY]`.
+/// `firebreak import (FILE [--format nft|nft-json|iptables-save|ip6tables-save] | --netns NS) [-o POLICY]`.
 struct ImportCommand: Command {
   static let name = "import"
   static let spec = Arguments.Spec(
     valued: ["--format", "-o", "--output", "--netns"], positionals: 0...1, positionalName: "ruleset FILE")
   static let help = """
-    Usage: firebreak import (FILE [--format iptables-save|ip6tables-save|nft-json] | --netns NS) [-o POLICY]
+    Usage: firebreak import (FILE [--format nft|nft-json|iptables-save|ip6tables-save] | --netns NS) [-o POLICY]
 
     Turns a dumped or live firewall into a policy file in canonical form: tables, chains, policies
-    and rules as the model understands them. What it cannot evaluate exactly (owner, recent,
-    connmark, NFLOG, TCPMSS, …; fib, flow offload, … in nftables) is kept as written, as
-    iptables "…" or nft "…" parts, with a warning at its line: such a policy compiles back with
-    that backend only, and the verdict engine answers 'unknown' for packets that reach those parts.
-      --format FORMAT   iptables-save, ip6tables-save or nft-json (default: detected)
+    and rules as the model understands them. What it cannot evaluate exactly is kept as written,
+    with a warning at its line: iptables modules and targets (owner, recent, NFLOG, TCPMSS, …) as
+    iptables "…" parts, which compile back with --backend iptables only; nft expressions and
+    statements (ct status, flow add, ct helper set, …) as nft "…" and nft statement "…" parts,
+    which compile back with --backend nft only. The verdict engine answers 'unknown' for packets
+    that reach those parts.
+      --format FORMAT   nft, nft-json, iptables-save or ip6tables-save (default: detected)
       --netns NS        the live firewall of namespace NS, read natively inside it: the legacy
                         x_tables tables (libiptc) and the nftables tables (libnftables, as
                         `nft list ruleset` lists them); a table both hold under one family and
                         name (iptables-nft beside iptables-legacy) is an error naming it
       -o POLICY         write the policy to POLICY atomically (default: standard output)
-    nft-json is `nft -j list ruleset` output; a dump with nft expressions the model cannot
-    express (fib, vmap, quota, …) is refused with them named (simulate --ruleset reads it).
+    nft is `nft list ruleset` output or an `nft -f` script (defines, includes relative to FILE,
+    transactions). nft-json is `nft -j list ruleset` output; a dump with nft expressions the model
+    cannot express (vmap, quota, …) is refused with them named (simulate --ruleset reads it).
     Exit status: 0, or 2 when the dump cannot be read (errors at file:line:col).
     """
 
@@ -63,7 +66,13 @@ struct ImportCommand: Command {
     let nft = rules.filter { ImportCommand.hasOpaquePart($0, syntax: .nft) }.count
     if nft > 0 {
       header.append(
-        "\(nft) rule\(nft == 1 ? " keeps" : "s keep") nft parts as written (nft \"…\"): compile with --backend nft."
+        "\(nft) rule\(nft == 1 ? " keeps" : "s keep") nft parts as written (nft \"…\", nft statement \"…\"): compile with --backend nft."
+      )
+    }
+    let indexes = rules.filter(ImportCommand.testsInterfaceIndex).count
+    if indexes > 0 {
+      header.append(
+        "\(indexes) rule\(indexes == 1 ? " tests" : "s test") iif/oif (an interface's index), which only nft matches: compile with --backend nft."
       )
     }
     let (text, diagnostics) = PolicyPrinter.print(ruleset, header: header)
@@ -133,5 +142,10 @@ struct ImportCommand: Command {
       if case .opaque(let opaque) = m.kind { return opaque.syntax == syntax }
       return false
     }
+  }
+
+  /// True when the rule tests `iif`/`oif`, which iptables cannot say.
+  static func testsInterfaceIndex(_ rule: Rule) -> Bool {
+    rule.matches.contains { if case .interfaceIndex = $0.kind { return true } else { return false } }
   }
 }

@@ -16,7 +16,7 @@ struct SimulateCommand: Command {
   static let help = """
     Usage: firebreak simulate POLICY PACKET [--json]
            firebreak simulate POLICY --batch FILE
-           firebreak simulate --ruleset FILE [--format iptables-save|ip6tables-save|nft-json] PACKET [--json]
+           firebreak simulate --ruleset FILE [--format nft|nft-json|iptables-save|ip6tables-save] PACKET [--json]
 
     Predicts what the kernel does with a packet before anything is applied: the hooks it crosses
     (and, with a topology, the namespaces), every base chain in priority order, each rule
@@ -27,8 +27,9 @@ struct SimulateCommand: Command {
       --json                     one JSON object (the contract in DESIGN.md)
       --batch FILE               one packet per line (the same options); one JSON object per line
       --engine indexed|linear    how rules are searched (default indexed; both give the same answers)
-      --ruleset FILE             simulate a dumped ruleset (iptables-save output) on a plain host
-      --format FORMAT            the dump's format (default: detected); nft text is not supported yet
+      --ruleset FILE             simulate a dumped ruleset (nft list ruleset, an nft -f script,
+                                 nft -j list ruleset or iptables-save output) on a plain host
+      --format FORMAT            the dump's format (default: detected)
     Exit status: 0 when every packet was simulated, 2 on bad usage or input.
     """
 
@@ -262,17 +263,19 @@ extension CLI {
     } else {
       guard let f = RulesetFormat.detect(text) else {
         console.error(
-          "\(path): error: cannot tell the format of this ruleset; give --format iptables-save or ip6tables-save")
+          "\(path): error: cannot tell the format of this ruleset; give --format nft, nft-json, iptables-save or ip6tables-save"
+        )
         return nil
       }
       format = f
     }
     switch format {
     case .nft:
-      console.error(
-        "\(path): error: --format nft is not supported yet; iptables-save, ip6tables-save and nft-json dumps can be simulated"
-      )
-      return nil
+      // `include` reads where the policy files come from (the disk, or memory in tests).
+      let files = (source as? MemorySource).map { NFTIncludeFiles.memory($0.files) } ?? .disk
+      let imported = NFTTextImporter(files: files).importRuleset(text, file: path)
+      report(imported.diagnostics)
+      return imported.hasErrors ? nil : imported.ruleset
     case .nftJSON:
       let imported = NFTJSONImporter().importRuleset(text, file: path)
       report(imported.diagnostics)

@@ -42,6 +42,13 @@ struct RuleTranslator {
       case .l4proto(.ip6NextHeader, _): required.append((.v6, match.location, "ip6 nexthdr"))
       case .icmpType(let v, _), .icmpCode(let v, _):
         required.append((v, match.location, v == .v4 ? "icmp" : "icmpv6"))
+      case .nfproto(let v):
+        let other: IPVersion = v == .v4 ? .v6 : .v4
+        required.append(
+          (
+            match.negated ? other : v, match.location,
+            "meta nfproto \(match.negated ? "!= " : "")\(v == .v4 ? "ipv4" : "ipv6")"
+          ))
       default: break
       }
     }
@@ -332,6 +339,17 @@ struct RuleTranslator {
         }
         let text = "--tcp-flags \(IPTablesSyntax.tcpFlags(mask)) \(IPTablesSyntax.tcpFlags(value))"
         dimensions.append(fixed(.transport(.tcp, rank: 2, option: (match.negated ? "! " : "") + text, fallback: nil)))
+
+      case .nfproto:
+        // `versions(of:)` emits the rule only for the version it holds in.
+        continue
+
+      case .interfaceIndex(let direction, _):
+        let keyword = direction == .input ? "iif" : "oif"
+        diagnostics.append(
+          .error(
+            "iptables matches interfaces by name only: '\(keyword)' (the interface's index) has no iptables form; write \(keyword)name",
+            at: match.location))
 
       case .opaque(let opaque):
         // Imported as written: emitted as written, so import -> compile gives the same rule.

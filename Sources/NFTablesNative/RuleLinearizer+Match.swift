@@ -11,6 +11,15 @@ extension RuleLinearizer {
         version == .v4 ? (direction == .source ? 12 : 16) : (direction == .source ? 8 : 24)
       addAddress(operand, version: version, offset: offset, negated: match.negated, op: op)
 
+    case .nfproto(let version):
+      // As nft: a positive test is the dependency later network-header matches need.
+      if match.negated {
+        steps.append(.match([.meta(K.metaNfproto), .cmp(K.neq, [version == .v4 ? 2 : 10])]))
+      } else {
+        knownNetwork = nil
+        requireNetwork(version)
+      }
+
     case .l4proto(let field, let operand):
       let load: Expression
       switch field {
@@ -65,6 +74,14 @@ extension RuleLinearizer {
         load, collapsed.map { Bytes.interfaceName($0.name) }, sorted: { $0.lexicographicallyPrecedes($1) },
         op: op, negated: match.negated, set: (DataType.interfaceName, 16, DataType.hostOrder),
         payloadCandidate: false)
+
+    case .interfaceIndex(let direction, _):
+      // The index belongs to the namespace the rules go into, which nft resolves when it loads.
+      throw DiagnosticList([
+        .error(
+          "the native nft backend matches interfaces by name only; '\(direction == .input ? "iif" : "oif")' needs the nft script backend (nft -f)",
+          at: match.location)
+      ])
 
     case .bridgePort:
       throw DiagnosticList([.error("nftables has no bridge-port (physdev) match", at: match.location)])

@@ -4,6 +4,8 @@ public struct Match: Hashable, Sendable {
   public enum Kind: Hashable, Sendable {
     /// `ip saddr …`, `ip6 daddr …`.
     case address(IPVersion, Direction, Operand<AddressElement>)
+    /// `meta nfproto ipv4`: the packet's IP version (nft accepts it in inet tables only).
+    case nfproto(IPVersion)
     /// `ip protocol`, `ip6 nexthdr`, `meta l4proto`: the transport protocol.
     case l4proto(ProtocolField, Operand<UInt8>)
     /// `tcp dport 22`, `udp sport 1000-2000`.
@@ -14,6 +16,10 @@ public struct Match: Hashable, Sendable {
     case icmpCode(IPVersion, Operand<UInt8>)
     /// `iifname "veth*"`, `oifname { "eth0", "eth1" }`.
     case interface(Direction, Operand<InterfacePattern>)
+    /// `iif "lo"`, `oif { "eth0", "eth1" }`: the interface by the index nft resolved its name to
+    /// when the rule was loaded (nft refuses a name that does not exist then). Where names do not
+    /// change, as in the engine, it holds for exactly the packets `iifname` with the name does.
+    case interfaceIndex(Direction, Operand<String>)
     /// `physdev in "reth1"`: the bridge port a bridged packet came in on or leaves by.
     case bridgePort(Direction, InterfacePattern)
     /// `fib daddr type local`, `fib saddr type { broadcast, multicast }`: the kernel's type of
@@ -76,12 +82,16 @@ public struct OpaqueMatch: Hashable, Sendable {
 
 extension OpaqueMatch {
   /// What an nft expression tests, for messages: its first word, and the field for the
-  /// multi-field keywords (`ct status`, `meta iiftype`, `tcp option`).
+  /// multi-field keywords (`ct status`, `meta iiftype`, `tcp option`) or the set a statement
+  /// updates (`add @blocked`).
   public static func nftModule<S: StringProtocol>(_ words: [S]) -> String {
     let multiField: Set<String> = [
       "ct", "meta", "tcp", "udp", "ip", "ip6", "icmp", "icmpv6", "ether", "rt", "th", "osf",
     ]
     if words.count >= 2, multiField.contains(String(words[0])) { return "\(words[0]) \(words[1])" }
+    if words.count >= 2, ["add", "update", "delete"].contains(String(words[0])), words[1].hasPrefix("@") {
+      return "\(words[0]) \(words[1])"
+    }
     return words.first.map { String($0) } ?? "nft"
   }
 }

@@ -166,6 +166,8 @@ public enum NFTSyntax {
       if case .set(let es) = o, es.count == 1 { o = .single(es[0]) }
       let text = operand(o, sortKey: keyFor, { $0.description })
       return "\(v == .v4 ? "ip" : "ip6") \(dir == .source ? "saddr" : "daddr") \(neg)\(text)"
+    case .nfproto(let v):
+      return "meta nfproto \(neg)\(v == .v4 ? "ipv4" : "ipv6")"
     case .l4proto(let field, let o):
       let name: String
       switch field {
@@ -189,6 +191,8 @@ public enum NFTSyntax {
     case .interface(let dir, let o):
       return "\(dir == .input ? "iifname" : "oifname") \(neg)"
         + operand(o, sortKey: { $0.description }, { quote($0.description) })
+    case .interfaceIndex(let dir, let o):
+      return "\(dir == .input ? "iif" : "oif") \(neg)" + operand(o, sortKey: { $0 }, { quote($0) })
     case .bridgePort(let dir, let port):
       // Rejected by `unsupported`; kept readable for error messages.
       return "physdev \(dir == .input ? "in" : "out") \(neg)\(quote(port.description))"

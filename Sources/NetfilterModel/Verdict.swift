@@ -77,14 +77,20 @@ public struct OpaqueTarget: Hashable, Sendable {
 extension OpaqueTarget {
   /// An nft statement kept as written (`flow add @ft`, `queue num 1`, `ct helper set "ftp"`),
   /// nil for empty text. Named by its first words; terminal when it decides the packet's fate
-  /// (`queue`, `synproxy`, a verdict map whose outcome the model cannot follow), else it acts and
-  /// lets the rule's next part run.
+  /// (`queue`, `synproxy`, `fwd`, a verdict, NAT or reject with options the model lacks, a verdict
+  /// map whose outcome the model cannot follow), else it acts and lets the rule's next part run.
   public static func nft(_ text: String) -> OpaqueTarget? {
     let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
     guard let first = words.first else { return nil }
-    let terminal = first == "queue" || first == "synproxy" || words.contains("vmap")
+    let terminal = nftTerminalStatements.contains(String(first)) || words.contains("vmap")
     return OpaqueTarget(name: OpaqueMatch.nftModule(words), text: text, isTerminal: terminal, syntax: .nft)
   }
+
+  /// nft statements that decide the packet's fate: the verdicts, NAT and reject (kept opaque for
+  /// options the model lacks), and the statements that hand the packet elsewhere.
+  static let nftTerminalStatements: Set<String> = [
+    "queue", "synproxy", "fwd", "accept", "drop", "reject", "snat", "dnat", "masquerade", "redirect",
+  ]
 }
 
 /// How a `reject` answers.

@@ -83,8 +83,15 @@ struct RuleParser {
         throw Diagnostic.error("unknown field '\(keyword.text) \(field.text)'", at: field.location)
       }
     case "meta":
-      let field = try cursor.expectWord("l4proto or mark")
+      let field = try cursor.expectWord("l4proto, nfproto or mark")
       switch field.text {
+      case "nfproto":
+        let negated = parseOperator()
+        let value = try cursor.expectWord("ipv4 or ipv6")
+        guard value.text == "ipv4" || value.text == "ipv6" else {
+          throw Diagnostic.error("expected ipv4 or ipv6 after 'meta nfproto', found '\(value)'", at: value.location)
+        }
+        return Match(.nfproto(value.text == "ipv4" ? .v4 : .v6), negated: negated, location: start.location)
       case "l4proto":
         let negated = parseOperator()
         return Match(
@@ -93,7 +100,7 @@ struct RuleParser {
         let (value, mask, negated) = try parseMark(start)
         return Match(.mark(value: value, mask: mask), negated: negated, location: start.location)
       default:
-        throw Diagnostic.error("unknown field 'meta \(field.text)' (known: l4proto, mark)", at: field.location)
+        throw Diagnostic.error("unknown field 'meta \(field.text)' (known: l4proto, nfproto, mark)", at: field.location)
       }
     case "tcp", "udp":
       let proto = TransportProtocol(rawValue: keyword.text)!
@@ -131,6 +138,20 @@ struct RuleParser {
       let operand = try parseOperand({ try ValueParser.interface($0) })
       return Match(
         .interface(keyword.text == "iifname" ? .input : .output, operand), negated: negated, location: start.location)
+    case "iif", "oif":
+      // The interface's index, resolved when the rules are loaded: a name without a wildcard.
+      let negated = parseOperator()
+      let operand = try parseOperand { t -> String in
+        let pattern = try ValueParser.interface(t)
+        if pattern.isWildcard {
+          throw Diagnostic.error(
+            "'\(keyword.text)' names one existing interface; for a wildcard write \(keyword.text)name \"\(pattern)\"",
+            at: t.location)
+        }
+        return pattern.name
+      }
+      return Match(
+        .interfaceIndex(keyword.text == "iif" ? .input : .output, operand), negated: negated, location: start.location)
     case "physdev":
       let way = try cursor.expectWord("'in' or 'out'")
       guard way.text == "in" || way.text == "out" else {

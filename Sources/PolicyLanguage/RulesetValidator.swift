@@ -198,6 +198,17 @@ public struct RulesetValidator {
         diagnostics += checkSet(operand, in: table, accepts: [.etherAddress], at: match.location)
       case .ctState(let states):
         if states.isEmpty { diagnostics.append(.error("empty ct state", at: match.location)) }
+      case .interfaceIndex(_, let operand):
+        if case .named = operand {
+          diagnostics.append(.error("iif and oif take interface names, not a named set", at: match.location))
+        }
+      case .nfproto:
+        if family != .inet {
+          diagnostics.append(
+            .error(
+              "'meta nfproto' in an \(family.rawValue) table: nft accepts it only in inet tables (the table's family already decides)",
+              at: match.location))
+        }
       case .addressType(_, let types):
         if types.isEmpty { diagnostics.append(.error("empty address type list", at: match.location)) }
       case .bridgePort, .mark, .ctMark, .tcpFlags, .limit, .opaque:

@@ -144,6 +144,12 @@ struct NFTJSONRule {
       switch fields["key"] as? String {
       case "l4proto": return NFTJSON.operand(right, NFTJSON.proto).map { .l4proto(.metaL4proto, $0) }
       case "iifname": return NFTJSON.operand(right, NFTJSON.interface).map { .interface(.input, $0) }
+      case "iif", "oif":
+        guard let name = right as? String, let p = NFTJSON.interface(name), !p.isWildcard else { return nil }
+        return .interfaceIndex(fields["key"] as? String == "iif" ? .input : .output, .single(p.name))
+      case "nfproto":
+        guard let name = right as? String, name == "ipv4" || name == "ipv6" else { return nil }
+        return .nfproto(name == "ipv4" ? .v4 : .v6)
       case "oifname": return NFTJSON.operand(right, NFTJSON.interface).map { .interface(.output, $0) }
       case "mark":
         return NFTJSON.integer(right).flatMap { UInt32(exactly: $0) }.map { .mark(value: $0, mask: nil) }

@@ -79,6 +79,10 @@ enum MatchEvaluator {
           $0.contains(address)
         })
 
+    case .nfproto(let version):
+      guard let packetVersion = packet.version else { return .dependencyFailed }
+      return .value(packetVersion == version)
+
     case .l4proto(let field, let operand):
       switch field {
       case .ipProtocol: if packet.version != .v4 { return .dependencyFailed }
@@ -122,6 +126,10 @@ enum MatchEvaluator {
         )
       }
       return .value(any(operand, context.table, interfaces) { $0.matches(value) })
+
+    case .interfaceIndex(let direction, let operand):
+      // Names do not change during a simulation: the index stands for its name.
+      return evaluatePositive(.interface(direction, operand.map { InterfacePattern(name: $0) }), packet, &context)
 
     case .bridgePort(let direction, let pattern):
       // Not bridged: the port is empty (xt_physdev); a positive test fails, a negated one holds.

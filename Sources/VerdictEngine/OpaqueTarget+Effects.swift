@@ -1,6 +1,6 @@
 import NetfilterModel
 
-/// What the engine knows of the opaque (iptables) targets it lets evaluation continue past: the
+/// What the engine knows of the opaque (iptables and nft) targets it lets evaluation continue past: the
 /// few effects on what later rules see, so a later rule is never judged on a stale packet.
 extension OpaqueTarget {
   /// `-j NOTRACK`, `-j CT --notrack`, nft's `notrack`: the packet's conntrack state becomes UNTRACKED (so NAT is
@@ -17,7 +17,10 @@ extension OpaqueTarget {
   /// partial mask or `--and-mark`, `HMARK`, `CONNMARK --restore-mark`): later mark tests are
   /// unknown.
   var mayChangeMark: Bool {
-    name == "MARK" || name == "HMARK" || (name == "CONNMARK" && text.split(separator: " ").contains("--restore-mark"))
+    // nft: `meta mark set ct mark`, `mark set mark | 0x10` (a constant is `Statement.setMark`).
+    if syntax == .nft { return text.hasPrefix("meta mark set") || text.hasPrefix("mark set") }
+    return name == "MARK" || name == "HMARK"
+      || (name == "CONNMARK" && text.split(separator: " ").contains("--restore-mark"))
   }
 
   /// Targets that may rewrite the connection's mark in a way the model cannot follow

@@ -148,4 +148,42 @@ import Testing
       console.err.contains("p.policy:4:5: error: cannot express in iptables: nft match 'fib daddr . iif type local'"))
     #expect(console.out.isEmpty)
   }
+
+  static let nftCorpus: [String] = {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? []
+    return names.filter { $0.hasSuffix(".nft") }.sorted()
+  }()
+
+  /// An nft listing or script becomes a policy that checks and says what the model lacks; read
+  /// back, it prints the tables the import did (the nft parts as written).
+  @Test(arguments: nftCorpus)
+  func importedNFTPolicyReadsBackLikeTheImport(_ name: String) throws {
+    let text = try String(contentsOfFile: Self.corpus + "/" + name, encoding: .utf8)
+    let imported = NFTTextImporter(files: .memory([:])).importRuleset(text, file: name)
+    #expect(!imported.hasErrors)
+    let console = Console.capturing()
+    let status = CLI(console: console, source: MemorySource([name: text])).run(["import", name])
+    #expect(status == 0, "\(console.err)")
+    var resolver = Resolver(source: MemorySource(["imported.policy": console.out]))
+    let (policy, diagnostics) = resolver.resolve(path: "imported.policy")
+    let firewall = try #require(policy?.firewalls.first, "\(diagnostics.map(\.description))")
+    #expect(
+      NFTScript().listing(firewall.ruleset, comments: .userOnly)
+        == NFTScript().listing(imported.ruleset, comments: .userOnly))
+    if name.contains("fw4") {
+      #expect(
+        console.out.hasPrefix(
+          """
+          # Imported by firebreak from \(name).
+          # 18 rules keep nft parts as written (nft "…", nft statement "…"): compile with --backend nft.
+          # 2 rules test iif/oif (an interface's index), which only nft matches: compile with --backend nft.
+
+          """), "\(console.out.prefix(400))")
+      #expect(console.out.contains(#"meta l4proto { tcp, udp } nft statement "flow offload @ft""#))
+      #expect(console.err.contains("\(name):9:12: warning: flowtable inet fw4 ft is not imported"))
+    } else {
+      #expect(console.out.hasPrefix("# Imported by firebreak from \(name).\ntable ip nat {\n"))
+      #expect(console.err.isEmpty)
+    }
+  }
 }

@@ -57,12 +57,44 @@ import Testing
     #expect(c.err.contains("fw.rules:8:17: warning: the owner match is not modelled"))
   }
 
-  @Test func nftFormatsAreNotSupportedYet() {
+  @Test func nftListingsAndScriptsAreDetectedAndSimulated() {
+    let script = """
+      #!/usr/sbin/nft -f
+      flush ruleset
+      include "conf.d/ports.nft"
+      table inet filter {
+        chain input {
+          type filter hook input priority filter; policy drop;
+          tcp dport $ssh accept
+          tcp dport 80 fib daddr type local accept
+        }
+      }
+
+      """
+    let files = ["/etc/fw.nft": script, "/etc/conf.d/ports.nft": "define ssh = 22\n"]
     let (status, c) = run(
-      ["simulate", "--ruleset", "fw.nft", "--src", "1.1.1.1", "--dst", "2.2.2.2"],
-      ["fw.nft": "table ip filter {\n}\n"])
-    #expect(status == 2)
-    #expect(c.err.contains("not supported yet"))
+      ["simulate", "--ruleset", "/etc/fw.nft"] + packet + ["--sport", "4000", "--dport", "22", "--json"], files)
+    #expect(status == 0, "\(c.err)")
+    #expect(
+      c.out.hasPrefix(
+        #"{"verdict": "accept", "decided_by": {"family": "inet", "table": "filter", "chain": "input", "index": 0,"#))
+    let (unknown, u) = run(
+      ["simulate", "--ruleset", "/etc/fw.nft", "--format", "nft"] + packet + [
+        "--sport", "4000", "--dport", "80", "--json",
+      ],
+      files)
+    #expect(unknown == 0)
+    #expect(u.out.contains(#""verdict": "unknown""#) && u.out.contains("fib"))
+    #expect(
+      u.err.contains("/etc/fw.nft:8:18: warning: fib is not modelled; kept as an opaque match 'fib daddr type local'"))
+    let (broken, b) = run(
+      ["simulate", "--ruleset", "fw.nft"] + packet,
+      ["fw.nft": "table ip filter {\n  chain c {\n    jump nowhere\n  }\n}\n"])
+    #expect(broken == 2)
+    #expect(b.err.contains("fw.nft:3:10: error: jump to chain 'nowhere', which table ip filter does not have"))
+    let (unknownFormat, f) = run(["simulate", "--ruleset", "fw.txt"] + packet, ["fw.txt": "hello\n"])
+    #expect(unknownFormat == 2)
+    #expect(f.err.contains("give --format nft, nft-json, iptables-save or ip6tables-save"))
   }
 
   @Test func nftJSONDumpsAreDetectedAndSimulated() {

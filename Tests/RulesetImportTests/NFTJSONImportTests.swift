@@ -220,6 +220,20 @@ private func prefix(_ s: String) -> AddressElement {
       ])
   }
 
+  @Test func familiesAndInterfaceIndexes() throws {
+    let (rule, imported) = try importJSONRule(
+      [
+        jsonMatch(meta("nfproto"), #""ipv4""#), jsonMatch(meta("iif"), #""lo""#),
+        jsonMatch(meta("oif"), #""eth0""#, op: "!="), #"{"accept": null}"#,
+      ].joined(separator: ", "), family: "inet")
+    #expect(imported.diagnostics.isEmpty)
+    #expect(
+      rule.matches == [
+        Match(.nfproto(.v4)), Match(.interfaceIndex(.input, .single("lo"))),
+        Match(.interfaceIndex(.output, .single("eth0")), negated: true),
+      ])
+  }
+
   @Test func icmpv6Types() throws {
     let (rule, _) = try importJSONRule(
       jsonMatch(payload("icmpv6", "type"), #""echo-request""#) + #", {"accept": null}"#, family: "inet")

@@ -357,11 +357,28 @@ enum Policies {
     }
     """
 
+  /// `meta nfproto` and the interface-index matches `iif`/`oif` (OpenWrt's fw4 writes both).
+  static let families = """
+    table inet fw {
+      chain input {
+        type filter hook input priority filter; policy drop;
+        iif "lo" accept
+        meta nfproto ipv4 udp dport 68 accept
+        meta nfproto != ipv4 udp dport 546 accept
+        iif != { "lo", "eth0" } tcp dport 22 accept
+      }
+
+      chain output {
+        type filter hook output priority filter; policy drop;
+        oif "lo" accept
+        iif "lo" tcp dport 25 accept
+      }
+    }
+    """
+
   static let all: [String: String] = [
     "connmark": connmark, "addressType": addressType, "routedTypes": routedTypes, "input": input, "multi": multi,
-    "nat": nat, "lab": lab,
-    "labNoBridgeHooks": labNoBridgeHooks,
-    "routed": routed,
+    "nat": nat, "lab": lab, "labNoBridgeHooks": labNoBridgeHooks, "routed": routed, "families": families,
   ]
 
   static func policy(_ name: String) throws -> Policy {

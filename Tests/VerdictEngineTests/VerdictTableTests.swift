@@ -243,6 +243,22 @@ let verdictCases: [VerdictCase] = [
   // Without topology the path is fixed: the DNATed packet stays on input (and the answer says so).
   .init("nat", "--iif eth0 --src 8.8.8.8 --dst 203.0.113.1 --proto tcp --dport 8080", .drop, "filter/INPUT:policy"),
 
+  // families: meta nfproto and iif/oif (an interface's index stands for its name).
+  .init("families", "--iif lo --src 127.0.0.1 --dst 127.0.0.1 --proto tcp --dport 1", .accept, "fw/input#0"),
+  .init("families", "--iif eth0 --src 1.2.3.4 --dst 10.0.0.1 --proto udp --dport 68", .accept, "fw/input#1"),
+  .init("families", "--iif eth0 --src fd00::1 --dst fd00::2 --proto udp --dport 68", .drop, "fw/input:policy"),
+  .init("families", "--iif eth0 --src fd00::1 --dst fd00::2 --proto udp --dport 546", .accept, "fw/input#2"),
+  .init("families", "--iif eth0 --src 1.2.3.4 --dst 10.0.0.1 --proto udp --dport 546", .drop, "fw/input:policy"),
+  .init("families", "--iif eth0 --src 1.2.3.4 --dst 10.0.0.1 --proto tcp --dport 22", .drop, "fw/input:policy"),
+  .init("families", "--iif eth1 --src 1.2.3.4 --dst 10.0.0.1 --proto tcp --dport 22", .accept, "fw/input#3"),
+  .init(
+    "families", "--hook output --oif lo --src 127.0.0.1 --dst 127.0.0.1 --proto tcp --dport 1", .accept,
+    "fw/output#0"),
+  // Output has no input interface: `iif "lo"` does not hold there.
+  .init(
+    "families", "--hook output --oif eth0 --src 10.0.0.1 --dst 1.2.3.4 --proto tcp --dport 25", .drop,
+    "fw/output:policy"),
+
   // lab: bridged traffic through host's ip hooks, physdev, per-namespace firewalls.
   .init("lab", "--from RED --dst 11.11.11.3 --proto icmp", .accept, "host:filter/FORWARD#0"),
   .init("lab", "--src 11.11.11.2 --dst 11.11.11.3 --proto icmp", .accept, "host:filter/FORWARD#0"),
