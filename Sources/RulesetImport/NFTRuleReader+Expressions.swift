@@ -141,9 +141,11 @@ extension NFTRuleReader {
     }
     if peekWord("set") {
       pos += 1
+      let valueStart = pos
       let value = try readGenericExpression()
-      if selector.words == ["mark"], masks.isEmpty, let v = value.flatMap(NFTValues.mark) {
-        return part(.statement(.setMark(v)))
+      let source = tokens[valueStart..<pos].map(\.text)
+      if masks.isEmpty, let kind = Self.markStatement(selector.words, value, source) {
+        return part(.statement(kind))
       }
       return part(.action(inert: !Self.rewritesModelledField(selector)))
     }
@@ -178,6 +180,22 @@ extension NFTRuleReader {
       return part(.match(kind, negated: negated))
     }
     return part(.opaqueMatch(pure: selector.pure))
+  }
+
+  /// `meta mark set 0x1`, `meta mark set ct mark`, `ct mark set 0x1`, `ct mark set meta mark`;
+  /// nil for any other `set` (`source` is the right side's words).
+  static func markStatement(_ target: [String], _ value: NFTValue?, _ source: [String]) -> Statement.Kind? {
+    let mark = value.flatMap(NFTValues.mark)
+    switch target {
+    case ["mark"]:
+      if let mark { return .setMark(mark) }
+      if source == ["ct", "mark"] { return .restoreMark }
+    case ["ct", "mark"]:
+      if let mark { return .setCTMark(mark) }
+      if source == ["meta", "mark"] || source == ["mark"] { return .saveMark }
+    default: break
+    }
+    return nil
   }
 
   /// Whether `SELECTOR set …` writes a field the model tests (an address, port, protocol, ICMP

@@ -13,9 +13,10 @@ extension NFTRuleReader {
       guard masks.count == 1, masks[0].op == "&", op == nil || op == "==" || op == "!=" else { return nil }
       let negated = op == "!="
       switch words {
-      case ["mark"]:
+      case ["mark"], ["ct", "mark"]:
         guard let mask = NFTValues.mark(masks[0].value), let v = NFTValues.mark(value) else { return nil }
-        return (.mark(value: v, mask: mask == .max ? nil : mask), negated)
+        let m: UInt32? = mask == .max ? nil : mask
+        return (words == ["mark"] ? .mark(value: v, mask: m) : .ctMark(value: v, mask: m), negated)
       case ["tcp", "flags"]:
         guard let mask = NFTValues.tcpFlags(masks[0].value), let v = NFTValues.tcpFlags(value) else { return nil }
         return (.tcpFlags(value: v, mask: mask), negated)
@@ -82,6 +83,13 @@ extension NFTRuleReader {
       return (.nfproto(version), negated)
     case ["mark"]:
       return NFTValues.mark(value).map { (.mark(value: $0, mask: nil), negated) }
+    case ["ct", "mark"]:
+      return NFTValues.mark(value).map { (.ctMark(value: $0, mask: nil), negated) }
+    case ["fib", "saddr", "type"], ["fib", "daddr", "type"]:
+      return operand(value, nil, { $0.atomText.flatMap(AddressType.init(rawValue:)) }).flatMap { o in
+        guard !o.inlineElements.isEmpty else { return nil }
+        return (.addressType(words[1] == "saddr" ? .source : .destination, Set(o.inlineElements)), negated)
+      }
     case ["ether", "saddr"]:
       return operand(value, .etherAddress, NFTValues.mac).map { (.etherSource($0), negated) }
     default:

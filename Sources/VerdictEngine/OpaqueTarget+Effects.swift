@@ -24,8 +24,10 @@ extension OpaqueTarget {
   }
 
   /// Targets that may rewrite the connection's mark in a way the model cannot follow
-  /// (`CONNMARK` with partial masks or shifts): later `ct mark` tests are unknown.
+  /// (`CONNMARK` with partial masks or shifts, nft's `ct mark set mark | 0x10`): later `ct mark`
+  /// tests are unknown.
   var mayChangeCTMark: Bool {
-    name == "CONNMARK" && !text.split(separator: " ").contains("--restore-mark")
+    if syntax == .nft { return text.hasPrefix("ct mark set") }
+    return name == "CONNMARK" && !text.split(separator: " ").contains("--restore-mark")
   }
 }
