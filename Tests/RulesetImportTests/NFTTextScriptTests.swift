@@ -31,7 +31,7 @@ import Testing
         include "body.nft"
       }
       """,
-      "/etc/fw/rules/body.nft": "tcp dport 22 fib daddr type local accept\n",
+      "/etc/fw/rules/body.nft": "tcp dport 22 fib daddr . iif type local accept\n",
     ])
     let imported = NFTTextImporter(files: files).importRuleset(
       files.read("/etc/fw/main.nft")!, file: "/etc/fw/main.nft")
@@ -40,14 +40,14 @@ import Testing
       rules(imported) == [
         Rule(
           matches: [
-            Match(.port(.tcp, .destination, .single(PortRange(22)))), opaqueNFT("fib", "fib daddr type local"),
+            Match(.port(.tcp, .destination, .single(PortRange(22)))), opaqueNFT("fib", "fib daddr . iif type local"),
           ],
           verdict: .accept)
       ])
     #expect(rules(imported).first?.location.description == "/etc/fw/rules/body.nft:1:1")
     #expect(
       imported.warnings.map(\.description) == [
-        "/etc/fw/rules/body.nft:1:14: warning: fib is not modelled; kept as an opaque match 'fib daddr type local'"
+        "/etc/fw/rules/body.nft:1:14: warning: fib is not modelled; kept as an opaque match 'fib daddr . iif type local'"
       ])
   }
 
@@ -108,7 +108,7 @@ import Testing
       define web = 80
       define all = { $lan, 172.16.0.0/12 }
       define ifs = { "eth0", "eth1" }
-      define local = fib daddr type local
+      define local = fib daddr . iif type local
       table ip t {
         define inner = 443
         chain c {
@@ -146,14 +146,14 @@ import Testing
             Match(.interface(.input, .set([InterfacePattern(name: "eth0"), InterfacePattern(name: "eth1")]))),
           ], verdict: .accept),
         Rule(
-          matches: [Match(.port(.tcp, .destination, .single(PortRange(1)))), opaqueNFT("fib", "fib daddr type local")],
+          matches: [Match(.port(.tcp, .destination, .single(PortRange(1)))), opaqueNFT("fib", "fib daddr . iif type local")],
           verdict: .accept),
         port(8080),
       ])
     // Expanded tokens are located where the variable is used.
     #expect(
       imported.warnings.map(\.description) == [
-        "d.nft:12:17: warning: fib is not modelled; kept as an opaque match 'fib daddr type local'"
+        "d.nft:12:17: warning: fib is not modelled; kept as an opaque match 'fib daddr . iif type local'"
       ])
     #expect(
       imported.errors.map(\.description) == [
