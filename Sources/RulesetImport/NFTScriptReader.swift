@@ -17,6 +17,8 @@ struct NFTScriptReader {
   var index = 0
   var lookahead: [NFTToken] = []
   var head = 0
+  /// Tokens taken so far (a failed statement must take at least one).
+  var consumed = 0
   var file: String
   /// The files being read, outermost first (an include of one of them is a cycle).
   var fileStack: [String] = []
@@ -90,6 +92,7 @@ struct NFTScriptReader {
     guard fill(0) else { return nil }
     let t = lookahead[head]
     head += 1
+    consumed += 1
     if head > 64 && head * 2 > lookahead.count {
       lookahead.removeFirst(head)
       head = 0
@@ -165,8 +168,9 @@ struct NFTScriptReader {
       }
       if t.isPunct("{") || t.isPunct("(") { depth += 1 }
       if t.isPunct("}") || t.isPunct(")") {
-        if depth == 0 { return }
-        depth -= 1
+        // A closing brace at this level ends the block the statement is in.
+        if depth == 0 && t.isPunct("}") { return }
+        depth = max(depth - 1, 0)
       }
       _ = next()
     }
@@ -181,7 +185,9 @@ struct NFTScriptReader {
       if stack.isEmpty && (t.isSeparator || t.isPunct("}")) { break }
       _ = next()
       if t.isPunct("{") || t.isPunct("(") { stack.append(t) }
-      if t.isPunct("}") || t.isPunct(")") { stack.removeLast() }
+      if t.isPunct("}") || t.isPunct(")") {
+        guard stack.popLast() != nil else { throw Diagnostic.error("unexpected '\(t.text)'", at: t.location) }
+      }
       if t.kind != .newline { result.append(t) }
     }
     if let open = stack.last {
@@ -232,6 +238,7 @@ struct NFTScriptReader {
         return true
       }
       undefinedAtStatement = undefinedVariables
+      let consumedBefore = consumed
       do {
         switch (t.kind, t.text) {
         case (.word, "define"), (.word, "redefine"): try readDefine()
@@ -251,6 +258,8 @@ struct NFTScriptReader {
         self.error("\(error)", at: t.location)
         skipStatement()
       }
+      // A statement that failed on its first token still moves on.
+      if consumed == consumedBefore { _ = next() }
     }
     return false
   }

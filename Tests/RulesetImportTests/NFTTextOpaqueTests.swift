@@ -280,6 +280,13 @@ import VerdictEngine
         "s.nft:3:19: error: set @nosuch does not exist in this table"
       ])
     #expect(
+      errors("table ip t {\n  chain c {\n    tcp dport 22 ) accept\n    accept\n  }\n}\n") == [
+        "s.nft:3:18: error: unexpected ')'"
+      ])
+    // A stray token where a name belongs is skipped, not read forever.
+    #expect(
+      errors("table ip t {\n  chain )x {\n  }\n}\n").first == "s.nft:2:9: error: expected a chain name, found ')'")
+    #expect(
       errors("table ip t {\n  chain c {\n    accept drop\n  }\n}\n") == [
         "s.nft:3:12: error: unexpected 'drop' after 'accept': a verdict ends the rule"
       ])
