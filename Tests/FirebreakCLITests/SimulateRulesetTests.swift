@@ -86,7 +86,8 @@ import Testing
     #expect(unknown == 0)
     #expect(u.out.contains(#""verdict": "unknown""#) && u.out.contains("fib"))
     #expect(
-      u.err.contains("/etc/fw.nft:8:18: warning: fib is not modelled; kept as an opaque match 'fib daddr . iif type local'"))
+      u.err.contains(
+        "/etc/fw.nft:8:18: warning: fib is not modelled; kept as an opaque match 'fib daddr . iif type local'"))
     let (broken, b) = run(
       ["simulate", "--ruleset", "fw.nft"] + packet,
       ["fw.nft": "table ip filter {\n  chain c {\n    jump nowhere\n  }\n}\n"])

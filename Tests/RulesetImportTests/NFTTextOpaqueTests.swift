@@ -7,9 +7,9 @@ import VerdictEngine
 /// with a warning at its place; verdict maps on modelled keys become one rule per element.
 @Suite struct NFTTextOpaqueTests {
   @Test(arguments: [
-    ("fib daddr type local accept", "fib", "fib daddr type local"),
+    ("fib daddr . iif type local accept", "fib", "fib daddr . iif type local"),
+    ("meta skuid 0 accept", "meta skuid", "meta skuid 0"),
     ("ct status dnat accept", "ct status", "ct status dnat"),
-    ("ct mark 0x1 accept", "ct mark", "ct mark 0x1"),
     (#"ct helper "ftp" accept"#, "ct helper", #"ct helper "ftp""#),
     ("meta iiftype loopback accept", "meta iiftype", "meta iiftype loopback"),
     ("meta skuid 0 accept", "meta skuid", "meta skuid 0"),
@@ -44,7 +44,7 @@ import VerdictEngine
     ("notrack", "notrack", false),
     ("ip dscp set cs1", "ip dscp", false),
     ("meta mark set numgen inc mod 2", "meta mark", false),
-    ("ct mark set meta mark", "ct mark", false),
+    ("ct mark set mark | 0x10", "ct mark", false),
     ("log group 2", "log", false),
     ("log prefix \"x\" level audit", "log", false),
     ("counter name \"c\"", "counter", false),
@@ -83,11 +83,11 @@ import VerdictEngine
   /// An unknown statement followed by a verdict (or another unknown statement) cannot be the
   /// verdict: it stays in its place as an opaque match, so the engine answers `unknown` there.
   @Test func unknownStatementsBeforeTheEndAreOpaqueMatches() throws {
-    let (markThenAccept, _) = try importNFTRule("tcp dport 22 ct mark set 0x1 accept")
+    let (markThenAccept, _) = try importNFTRule("tcp dport 22 ct zone set 1 accept")
     #expect(
       markThenAccept
         == Rule(
-          matches: [Match(.port(.tcp, .destination, .single(PortRange(22)))), opaqueNFT("ct mark", "ct mark set 0x1")],
+          matches: [Match(.port(.tcp, .destination, .single(PortRange(22)))), opaqueNFT("ct zone", "ct zone set 1")],
           verdict: .accept))
     let (two, imported) = try importNFTRule(#"ct helper set "ftp" notrack"#)
     #expect(
@@ -220,7 +220,7 @@ import VerdictEngine
       table inet t {
         chain c {
           type filter hook input priority 0; policy accept;
-          tcp dport 22 fib daddr type local accept
+          tcp dport 22 fib daddr . iif type local accept
           ip saddr 10.0.0.1 frobnicate 3 accept
           tcp dport { 22, 80 accept }
           udp dport 53 accept
@@ -234,7 +234,7 @@ import VerdictEngine
     let imported = NFTTextImporter().importRuleset(text, file: "e.nft")
     #expect(
       imported.diagnostics.map(\.description) == [
-        "e.nft:4:18: warning: fib is not modelled; kept as an opaque match 'fib daddr type local'",
+        "e.nft:4:18: warning: fib is not modelled; kept as an opaque match 'fib daddr . iif type local'",
         "e.nft:5:23: error: unknown match, statement or verdict 'frobnicate'",
         "e.nft:6:24: error: expected ',' or '}' in the set, found 'accept'",
         "e.nft:9:5: warning: verdict map 'tcp dport vmap { 1 : goto elsewhere }' is expanded into 1 rule, one per element (its keys are disjoint)",

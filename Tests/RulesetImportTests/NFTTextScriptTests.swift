@@ -146,7 +146,9 @@ import Testing
             Match(.interface(.input, .set([InterfacePattern(name: "eth0"), InterfacePattern(name: "eth1")]))),
           ], verdict: .accept),
         Rule(
-          matches: [Match(.port(.tcp, .destination, .single(PortRange(1)))), opaqueNFT("fib", "fib daddr . iif type local")],
+          matches: [
+            Match(.port(.tcp, .destination, .single(PortRange(1)))), opaqueNFT("fib", "fib daddr . iif type local"),
+          ],
           verdict: .accept),
         port(8080),
       ])
