@@ -2,12 +2,19 @@ import NFTablesBackend
 import NetfilterModel
 
 extension Libnftables {
-  /// True when `ruleset` holds nft parts kept as text (`nft "fib daddr type local"`,
-  /// `nft statement "…"`): only nft's parser can build those, so `Connection.apply` refuses the
-  /// ruleset and `apply(_:deleting:dryRun:)` here is how it reaches the kernel.
+  /// True when `ruleset` holds nft parts kept as text (`nft "ct status dnat"`, `nft statement
+  /// "…"`) or tests `iif`/`oif`: only nft's parser can build the first, and the second's interface
+  /// index is resolved where the rules load, so `Connection.apply` refuses the ruleset and
+  /// `apply(_:deleting:dryRun:)` here is how it reaches the kernel.
   public static func isNeeded(for ruleset: Ruleset) -> Bool {
     ruleset.tables.contains { table in
-      table.chains.contains { chain in chain.rules.contains { !nftTextParts(of: $0).isEmpty } }
+      table.chains.contains { chain in
+        chain.rules.contains { rule in
+          // nft parts kept as text, and `iif`/`oif`, whose index nft resolves in the namespace.
+          !nftTextParts(of: rule).isEmpty
+            || rule.matches.contains { if case .interfaceIndex = $0.kind { true } else { false } }
+        }
+      }
     }
   }
 

@@ -9,12 +9,14 @@ import Testing
 @Suite(.serialized) struct NFTTextDeploymentKernelTests {
   typealias Site = DeploymentKernelTests.Site
 
-  /// `fib` matches and an `nftrace` statement the model keeps as text, in a table of its own name
-  /// (so applying it after Rules/server.policy also drops that policy's `inet filter`).
+  /// `fib` matches and an `nftrace` statement the model keeps as text, and an `iif` (an index nft
+  /// resolves in the namespace), in a table of its own name (so applying it after
+  /// Rules/server.policy also drops that policy's `inet filter`).
   static let policy = """
     table inet edge {
       chain input {
         type filter hook input priority filter; policy accept;
+        iif "lo" accept
         nft "fib daddr type local" tcp dport 22 accept
         nft statement "meta nftrace set 1"
         nft "fib saddr . iif oif missing" drop
@@ -78,11 +80,11 @@ import Testing
     let cases = [
       (
         Self.policy.replacingOccurrences(of: "fib daddr type local", with: "fib daddr tpe local"),
-        ":4:5: error: nft refuses this rule: syntax error"
+        ":5:5: error: nft refuses this rule: syntax error"
       ),
       (
         Self.policy.replacingOccurrences(of: "meta nftrace set 1", with: #"ct helper set \"ftp\""#),
-        ":5:5: error: nft refuses this rule: Could not process rule: No such file or directory"
+        ":6:5: error: nft refuses this rule: Could not process rule: No such file or directory"
       ),
     ]
     for (text, expected) in cases {
