@@ -236,7 +236,18 @@ struct NFTRuleReader {
         default: return k == finalIndex
         }
       }
-      if repeatable && !elements.isEmpty {
+      // After a `jump` returns, the next expanded rule tests the key again: a key the called chain
+      // can rewrite in a way the model follows (a packet or connection mark, the conntrack state
+      // by notrack) could then take a second branch the map never would.
+      let rewritableKey =
+        elements.contains { if case .jump = $0.verdict { true } else { false } }
+        && elements.contains { element in
+          switch element.kind {
+          case .mark, .ctMark, .ctState: return true
+          default: return false
+          }
+        }
+      if repeatable && !rewritableKey && !elements.isEmpty {
         warn(
           "verdict map '\(finalText)' is expanded into \(elements.count) rule\(elements.count == 1 ? "" : "s"), one per element (its keys are disjoint)",
           at: final.location)

@@ -180,7 +180,9 @@ struct ChainRunner {
           // LOG-like targets act and return to the chain: assumed not to decide anything, except
           // for the effects on later rules the engine knows of.
           if target.untracks {
-            packet.ctState = .untracked
+            // Only before conntrack: once the packet has an entry, NOTRACK and nft's notrack
+            // leave it (`nft_notrack_eval` returns when `nf_ct_get` finds one).
+            if !context.conntrackHasRun { packet.ctState = .untracked }
           } else {
             state.assume("target \(target.name) is not modelled; assumed not to change the packet's fate")
           }
@@ -216,8 +218,6 @@ struct ChainRunner {
     }
   }
 
-  /// A rule's matches in order: false as soon as one is false, else unknown if one could not be
-  /// evaluated (`why` words the reason), else true.
   /// Runs a rule's mark statements in order, as the kernel does; false when one breaks the rule
   /// (nft's `meta mark set ct mark` finds no conntrack entry: the rest of the rule does not run).
   /// Writing the connection's mark without an entry does nothing.
@@ -251,6 +251,8 @@ struct ChainRunner {
     return true
   }
 
+  /// A rule's matches in order: false as soon as one is false, else unknown if one could not be
+  /// evaluated (`why` words the reason), else true.
   func evaluate(
     _ rule: CompiledChain.Rule, _ packet: Packet, _ context: inout MatchContext, why: (Match, String) -> String
   ) -> Truth {

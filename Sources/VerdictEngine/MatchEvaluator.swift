@@ -37,10 +37,16 @@ struct MatchContext {
     return address == plainHostAddress ? .local : .unicast
   }
 
-  /// True when the packet has a conntrack entry here: conntrack has run (priority -200) and the
-  /// packet is neither untracked nor invalid (`nf_ct_get` returns NULL for both).
+  /// True when conntrack has looked at the packet by this chain: it runs at priority -200 of
+  /// prerouting and output, so every chain of the later hooks sees its result.
+  var conntrackHasRun: Bool {
+    (hook != .prerouting && hook != .output) || priority >= MatchEvaluator.conntrackPriority
+  }
+
+  /// True when the packet has a conntrack entry here: conntrack has run and the packet is
+  /// neither untracked nor invalid (`nf_ct_get` returns NULL for both).
   func hasConntrackEntry(_ packet: Packet) -> Bool {
-    priority >= MatchEvaluator.conntrackPriority && packet.ctState != .untracked && packet.ctState != .invalid
+    conntrackHasRun && packet.ctState != .untracked && packet.ctState != .invalid
   }
 }
 
@@ -137,8 +143,8 @@ enum MatchEvaluator {
       return .value(!port.isEmpty && pattern.matches(port))
 
     case .ctState(let states):
-      let state: CTState = context.priority < conntrackPriority ? .invalid : packet.ctState
-      if context.priority < conntrackPriority {
+      let state: CTState = context.conntrackHasRun ? packet.ctState : .invalid
+      if !context.conntrackHasRun {
         context.assumptions.insert("conntrack has not run before priority -200: ct state is invalid there")
       }
       return .value(states.contains(state))

@@ -181,6 +181,16 @@ import VerdictEngine
           matches: [eth0, Match(.port(.tcp, .destination, .single(PortRange(80, 90))))],
           statements: [Statement(.counter)], verdict: .goto(chain: "user")),
       ])
+    // A mark key with a jump stays whole: the called chain may set the mark, and the kernel
+    // does not look up the map again when the chain returns.
+    let (marks, markImport) = try importNFTRules("meta mark vmap { 0x1 : jump user, 0x2 : drop }")
+    #expect(marks.count == 1)
+    if case .opaque(let target)? = marks.first?.verdict {
+      #expect(target.text == "meta mark vmap { 0x1 : jump user, 0x2 : drop }" && target.isTerminal)
+    } else {
+      Issue.record("a mark verdict map with a jump is expanded: \(marks)")
+    }
+    #expect(markImport.warnings.map(\.message).contains { $0.contains("verdict map is not modelled") })
     // A key compares exactly: `syn` is the flags being exactly SYN.
     let (flags, _) = try importNFTRules("tcp flags vmap { syn : drop }")
     #expect(flags == [Rule(matches: [Match(.tcpFlags(value: .syn, mask: TCPFlags(rawValue: 0xff)))], verdict: .drop)])

@@ -98,6 +98,22 @@ enum Policies {
     }
     """
 
+  /// Where conntrack has run: a notrack after it changes nothing, and an input chain before
+  /// priority -200 still sees the state prerouting gave the packet.
+  static let conntrackOrder = """
+    table ip t {
+      chain late_pre {
+        type filter hook prerouting priority 0; policy accept;
+        udp dport 9 nft statement "notrack"
+      }
+      chain early_in {
+        type filter hook input priority -300; policy accept;
+        ct state untracked drop
+        ct state new udp dport 9 drop
+      }
+    }
+    """
+
   static let input = """
     table ip filter {
       chain INPUT {
@@ -377,7 +393,8 @@ enum Policies {
     """
 
   static let all: [String: String] = [
-    "connmark": connmark, "addressType": addressType, "routedTypes": routedTypes, "input": input, "multi": multi,
+    "connmark": connmark, "conntrackOrder": conntrackOrder, "addressType": addressType, "routedTypes": routedTypes,
+    "input": input, "multi": multi,
     "nat": nat, "lab": lab, "labNoBridgeHooks": labNoBridgeHooks, "routed": routed, "families": families,
   ]
 

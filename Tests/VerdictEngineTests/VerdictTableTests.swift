@@ -23,6 +23,8 @@ private let inputBase = "--iif eth0 --dst 192.168.0.1"
 private let multiBase = "--iif eth0 --dst 10.0.0.1"
 
 let verdictCases: [VerdictCase] = [
+  // A notrack after conntrack leaves the entry; an input chain at -300 sees it.
+  .init("conntrackOrder", "--iif eth0 --src 10.0.0.9 --dst 10.0.0.1 --proto udp --dport 9", .drop, "t/early_in#1"),
   // Address types from the topology: R's address on its other interface is local.
   .init("routedTypes", "--from A --dst 10.0.2.1 --proto icmp", .accept, "R:filter/INPUT#1"),
   .init("routedTypes", "--from A --dst 10.0.2.2 --proto icmp", .accept, "R:filter/FORWARD#1"),
