@@ -46,10 +46,20 @@ public struct NFTScript {
                   "nftables has no bridge-port (physdev) match in the \(table.family.rawValue) family; use --backend iptables or match the bridge with iifname",
                   at: m.location))
             }
+            if case .opaque(let opaque) = m.kind, opaque.syntax == .nft,
+              let problem = OpaqueMatch.nftTextProblem(opaque.text)
+            {
+              diagnostics.append(.error("nft part '\(opaque.text)': \(problem)", at: m.location))
+            }
             if case .opaque(let opaque) = m.kind, opaque.syntax != .nft {
               diagnostics.append(
                 .error("cannot express in nft: \(opaque.syntax.rawValue) match '\(opaque.text)'", at: m.location))
             }
+          }
+          if case .opaque(let target) = rule.verdict, target.syntax == .nft,
+            let problem = OpaqueMatch.nftTextProblem(target.text)
+          {
+            diagnostics.append(.error("nft part '\(target.text)': \(problem)", at: rule.verdictLocation))
           }
           if case .opaque(let target) = rule.verdict, target.syntax != .nft {
             diagnostics.append(
@@ -72,6 +82,7 @@ public struct NFTScript {
       switch match.kind {
       case .interface(_, let operand): strings += operand.inlineElements.map(\.name)
       case .bridgePort(_, let port): strings.append(port.name)
+      case .interfaceIndex(_, let operand): strings += operand.inlineElements
       default: break
       }
     }

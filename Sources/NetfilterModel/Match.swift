@@ -81,6 +81,56 @@ public struct OpaqueMatch: Hashable, Sendable {
 }
 
 extension OpaqueMatch {
+  /// The words of nft text outside its quoted strings.
+  public static func nftWords(_ text: String) -> [String] {
+    var words: [String] = []
+    var current = ""
+    var quoted = false
+    for c in text {
+      if c == "\"" {
+        quoted.toggle()
+        continue
+      }
+      if quoted { continue }
+      if c == " " || c == "\t" {
+        if !current.isEmpty { words.append(current) }
+        current = ""
+      } else {
+        current.append(c)
+      }
+    }
+    if !current.isEmpty { words.append(current) }
+    return words
+  }
+
+  /// Why nft text kept as written cannot go into a script as one part of one rule, nil when it
+  /// can: outside its quotes it must not end the rule or open a comment (`;`, `#`, a line break)
+  /// or close a block it did not open (`}`, `)`), so a policy can never reach tables it does not
+  /// name through an opaque part.
+  public static func nftTextProblem(_ text: String) -> String? {
+    var quoted = false
+    var depth: [Character] = []
+    for c in text {
+      if c == "\"" {
+        quoted.toggle()
+        continue
+      }
+      if quoted { continue }
+      switch c {
+      case ";", "#", "\n", "\r":
+        return "'\(c == "\n" || c == "\r" ? "line break" : String(c))' outside quotes would end the rule"
+      case "{", "(": depth.append(c)
+      case "}", ")":
+        guard let open = depth.popLast(), (open == "{") == (c == "}") else {
+          return "'\(c)' closes what the part did not open"
+        }
+      default: break
+      }
+    }
+    if quoted { return "an unterminated quote" }
+    if let open = depth.last { return "'\(open)' is never closed" }
+    return nil
+  }
   /// What an nft expression tests, for messages: its first word, and the field for the
   /// multi-field keywords (`ct status`, `meta iiftype`, `tcp option`) or the set a statement
   /// updates (`add @blocked`).

@@ -81,15 +81,18 @@ extension OpaqueTarget {
   /// map whose outcome the model cannot follow), else it acts and lets the rule's next part run.
   public static func nft(_ text: String) -> OpaqueTarget? {
     let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-    guard let first = words.first else { return nil }
-    let terminal = nftTerminalStatements.contains(String(first)) || words.contains("vmap")
+    guard !words.isEmpty else { return nil }
+    // Any word outside quotes: `log prefix "x" drop` decides as surely as `drop`.
+    let terminal = OpaqueMatch.nftWords(text).contains { nftTerminalStatements.contains($0) }
     return OpaqueTarget(name: OpaqueMatch.nftModule(words), text: text, isTerminal: terminal, syntax: .nft)
   }
 
-  /// nft statements that decide the packet's fate: the verdicts, NAT and reject (kept opaque for
-  /// options the model lacks), and the statements that hand the packet elsewhere.
-  static let nftTerminalStatements: Set<String> = [
-    "queue", "synproxy", "fwd", "accept", "drop", "reject", "snat", "dnat", "masquerade", "redirect",
+  /// nft statements that decide the packet's fate (or may): the verdicts, NAT and reject (kept
+  /// opaque for options the model lacks), verdict maps, and the statements that hand the packet
+  /// elsewhere. Also the names of the nft JSON statements that do.
+  public static let nftTerminalStatements: Set<String> = [
+    "queue", "synproxy", "fwd", "tproxy", "accept", "drop", "reject", "snat", "dnat", "masquerade", "redirect",
+    "jump", "goto", "return", "vmap",
   ]
 }
 

@@ -25,10 +25,7 @@ struct NFTJSONRule {
   /// Statements that decide the packet's fate (or may): kept as a terminal opaque target. The
   /// model's own verdicts are here for the options it lacks (`snat … persistent`, `reject` of an
   /// unknown type).
-  static let terminalStatements: Set<String> = [
-    "queue", "vmap", "tproxy", "synproxy", "fwd", "accept", "drop", "reject", "snat", "dnat", "masquerade",
-    "redirect",
-  ]
+  static let terminalStatements = OpaqueTarget.nftTerminalStatements
 
   mutating func read(_ expression: Any) {
     guard let object = expression as? [String: Any], object.count == 1, let (key, body) = object.first else {

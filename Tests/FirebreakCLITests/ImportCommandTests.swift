@@ -186,4 +186,36 @@ import Testing
       #expect(console.err.isEmpty)
     }
   }
+
+  /// An nft part is one part of one rule: text that would end the rule, or close the chain and
+  /// table to reach others, is refused at its line, and nothing is compiled.
+  @Test(arguments: [
+    (#"nft statement "accept; } } delete table inet other; table ip x { chain y { counter""#, "';' outside quotes"),
+    (#"nft "meta skuid 0 } }""#, "'}' closes what the part did not open"),
+    (#"nft "meta skuid { 0, 1""#, "'{' is never closed"),
+    (#"nft "meta skuid 0 # comment""#, "'#' outside quotes"),
+  ])
+  func nftPartsCannotEscapeTheirRule(_ part: String, _ reason: String) {
+    let text = """
+      table ip filter {
+        chain INPUT {
+          type filter hook input priority filter; policy accept;
+          \(part)
+        }
+      }
+
+      """
+    let console = Console.capturing()
+    let status = CLI(console: console, source: MemorySource(["p.policy": text])).run(["compile", "p.policy"])
+    #expect(status == 2)
+    #expect(console.err.contains("p.policy:4:") && console.err.contains(reason), "\(console.err)")
+    #expect(console.out.isEmpty)
+  }
+
+  @Test func nftStatementsAreTerminalWhenAnyWordDecides() {
+    #expect(OpaqueTarget.nft(#"log prefix "drop me" drop"#)?.isTerminal == true)
+    #expect(OpaqueTarget.nft("jump elsewhere")?.isTerminal == true)
+    #expect(OpaqueTarget.nft(#"ct helper set "accept""#)?.isTerminal == false)
+    #expect(OpaqueTarget.nft("flow add @ft")?.isTerminal == false)
+  }
 }
