@@ -530,23 +530,19 @@ struct RuleTranslator {
   }
 
   /// `[! ]--src-type LOCAL,BROADCAST` for an address-type match. IPv6 has no broadcast
-  /// addresses, so BROADCAST is left out of an IPv6 list (it never matches there); the kernel's
-  /// ip6 addrtype refuses it, and the route types it cannot test are an error.
+  /// addresses, so BROADCAST is left out of an IPv6 list (it never matches there). ip6tables'
+  /// addrtype means something else for the rest (`match_type6`): UNICAST is "not a multicast
+  /// address" (local ones too), MULTICAST and UNSPEC must all hold, and only LOCAL, ANYCAST and
+  /// UNREACHABLE come from the route, as any of them: so an IPv6 list is one type, or some of
+  /// those three, and anything else is an error rather than a different rule.
   static func addressTypeOption(_ match: Match, _ version: IPVersion, _ diagnostics: inout [Diagnostic]) -> String {
     guard case .addressType(let direction, var types) = match.kind else { return "" }
     if version == .v6 {
-      let refused = types.intersection([.blackhole, .prohibit, .throw, .nat, .xresolve])
-      if !refused.isEmpty {
-        diagnostics.append(
-          .error(
-            "ip6tables' addrtype cannot test \(refused.sorted().map(\.iptablesName).joined(separator: ", "))"
-              + suggestion, at: match.location))
-      }
       if types.count > 1 { types.remove(.broadcast) }
-      if types == [.broadcast] {
+      if !AddressType.ip6tablesAgrees(types) {
         diagnostics.append(
           .error(
-            "IPv6 has no broadcast addresses and ip6tables' addrtype refuses BROADCAST; limit the rule to ip"
+            "ip6tables' addrtype cannot test \(types.sorted().map(\.rawValue).joined(separator: ", ")) as nft does (it reads unicast as 'not multicast', refuses broadcast and the route types, and requires every listed type); use local, anycast, unreachable or multicast alone, or limit the rule to ip"
               + suggestion, at: match.location))
       }
     }

@@ -293,6 +293,15 @@ public enum AddressType: String, Hashable, Sendable, CaseIterable, Comparable {
   /// The name iptables' addrtype uses: `LOCAL`.
   public var iptablesName: String { rawValue.uppercased() }
   public static func < (lhs: AddressType, rhs: AddressType) -> Bool { lhs.number < rhs.number }
+
+  /// True when ip6tables' addrtype tests `types` as nft's `fib … type` does. Its IPv6 side
+  /// (`match_type6`) reads UNICAST as "not a multicast address", requires MULTICAST and UNSPEC
+  /// besides the rest, and takes only LOCAL, ANYCAST and UNREACHABLE from the route, as any of
+  /// them: so a single MULTICAST, or some of those three.
+  public static func ip6tablesAgrees(_ types: Set<AddressType>) -> Bool {
+    let routeTypes: Set<AddressType> = [.local, .anycast, .unreachable]
+    return types == [.multicast] || (!types.isEmpty && types.isSubset(of: routeTypes))
+  }
 }
 
 /// A conntrack state, in the kernel's bit order.

@@ -66,6 +66,8 @@ extension SaveReader {
           guard let t = AddressType(rawValue: name.lowercased()) else { throw Refusal.option(option.name) }
           types.insert(t)
         }
+        // ip6tables means other things by most lists (see `AddressType.ip6tablesAgrees`).
+        if version == .v6 && !AddressType.ip6tablesAgrees(types) { throw Refusal.option(option.name) }
         add(.addressType(option.name == "--src-type" ? .source : .destination, types), option)
       case ("tcp", "--syn"):
         add(.tcpFlags(value: .syn, mask: [.fin, .syn, .rst, .ack]), option)

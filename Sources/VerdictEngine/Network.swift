@@ -108,6 +108,8 @@ struct Network {
     {
       return .broadcast
     }
+    // IPv6 looks the route up: an address with none is unreachable (`nft_fib6_eval_type`).
+    if address.version == .v6 && route(namespace, to: address) == nil { return .unreachable }
     return .unicast
   }
 

@@ -110,6 +110,27 @@ private func v4(_ s: String) -> AddressElement {
       ])
   }
 
+  /// addrtype and connmark are exact; an ip6tables addrtype list that means something else than
+  /// nft's fib type (UNICAST is "not multicast" there) stays as written.
+  @Test func addrtypeAndConnmark() throws {
+    let (local, _) = try importLine("-A INPUT -m addrtype ! --src-type LOCAL --dst-type LOCAL,BROADCAST -j ACCEPT")
+    #expect(
+      local.matches == [
+        Match(.addressType(.source, [.local]), negated: true), Match(.addressType(.destination, [.local, .broadcast])),
+      ])
+    let (mark, _) = try importLine(
+      "-A INPUT -m connmark ! --mark 0x1/0xff -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff",
+      table: "mangle")
+    #expect(mark.matches == [Match(.ctMark(value: 1, mask: 0xff), negated: true)])
+    #expect(mark.statements == [Statement(.restoreMark)])
+    let (v6local, _) = try importLine("-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT", family: .ip6)
+    #expect(v6local.matches == [Match(.addressType(.destination, [.local]))])
+    let (v6unicast, imported) = try importLine("-A INPUT -m addrtype --dst-type UNICAST -j ACCEPT", family: .ip6)
+    #expect(
+      v6unicast.matches == [Match(.opaque(OpaqueMatch(module: "addrtype", text: "-m addrtype --dst-type UNICAST")))])
+    #expect(imported.warnings.count == 1)
+  }
+
   @Test func opaqueMatchesKeepTheirTextAndWarn() throws {
     let (rule, imported) = try importLine("-A OUTPUT -o lo -m owner ! --uid-owner 0  -j ACCEPT  ")
     #expect(rule.matches.last == Match(.opaque(OpaqueMatch(module: "owner", text: "-m owner ! --uid-owner 0"))))
