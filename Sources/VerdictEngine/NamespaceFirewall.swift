@@ -53,8 +53,6 @@ final class NamespaceFirewall: @unchecked Sendable {
   /// Namespace name for traces, nil without topology.
   let name: String?
   let ruleset: Ruleset
-  /// Conntrack runs only once some rule needs it (a ct match, a nat chain or NAT target).
-  let conntrackEnabled: Bool
   /// Per table (by position), its chains by name, compiled (with an index for the indexed engine):
   /// jumps look up here.
   let chainsByName: [[String: CompiledChain]]
@@ -79,19 +77,6 @@ final class NamespaceFirewall: @unchecked Sendable {
     hookedChains = Hook.allCases.map { hook in
       NamespaceFirewall.kinds.map { kind in NamespaceFirewall.order(ruleset, compiled, hook, kind) }
     }
-    var needsConntrack = false
-    for table in ruleset.tables {
-      for chain in table.chains {
-        if chain.base?.type == .nat { needsConntrack = true }
-        for rule in chain.rules {
-          if rule.verdict?.isNAT == true { needsConntrack = true }
-          if rule.matches.contains(where: { if case .ctState = $0.kind { return true } else { return false } }) {
-            needsConntrack = true
-          }
-        }
-      }
-    }
-    conntrackEnabled = needsConntrack
   }
 
   /// Chains shorter than this are scanned: an index cannot beat a handful of rules.
@@ -179,7 +164,7 @@ final class NamespaceFirewall: @unchecked Sendable {
       if hooked.base.type == .nat {
         // The NAT core consults nat chains only for the first packet of a connection, and stops
         // at the first chain that set up a mapping.
-        if !conntrackEnabled || packet.ctState != .new || natDone { continue }
+        if packet.ctState != .new || natDone { continue }
       }
       let outcome = ChainRunner(firewall: self, hooked: hooked, hook: hook, network: topology)
         .run(&packet, &state)
