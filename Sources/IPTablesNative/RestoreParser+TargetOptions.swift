@@ -86,6 +86,13 @@ extension RestoreParser {
     return template
   }
 
+  /// An error unless exactly one of the two options (each a way to say the same thing) is given.
+  func exclusive(_ options: [Option], _ a: String, _ b: String, _ place: Place) throws(IPTablesNativeError) {
+    guard options.filter({ $0.name == a || $0.name == b }).count == 1 else {
+      throw place.error("\(a) and \(b) exclude each other")
+    }
+  }
+
   /// `-j NFLOG`: `--nflog-group N`, `--nflog-prefix TEXT`, `--nflog-size N` (or the old
   /// `--nflog-range N`), `--nflog-threshold N`.
   func nflog(_ options: [Option], _ place: Place) throws(IPTablesNativeError) -> IPTNFLog {
@@ -96,9 +103,7 @@ extension RestoreParser {
       case "--nflog-group": nflog.group = UInt16(try unsigned(option, 0...0xFFFF, place))
       case "--nflog-prefix": nflog.prefix = try fixedString(option, size: 64, place)
       case "--nflog-range", "--nflog-size":
-        guard options.filter({ $0.name == "--nflog-range" || $0.name == "--nflog-size" }).count == 1 else {
-          throw place.error("--nflog-size and --nflog-range exclude each other")
-        }
+        try exclusive(options, "--nflog-size", "--nflog-range", place)
         nflog.length = try unsigned(option, 0...UInt32.max, place)
         nflog.copyLength = option.name == "--nflog-size"
       case "--nflog-threshold": nflog.threshold = UInt16(try unsigned(option, 0...0xFFFF, place))
@@ -116,9 +121,7 @@ extension RestoreParser {
       try plain(option, "NFQUEUE", place)
       switch option.name {
       case "--queue-num", "--queue-balance":
-        guard options.filter({ $0.name == "--queue-num" || $0.name == "--queue-balance" }).count == 1 else {
-          throw place.error("--queue-num and --queue-balance exclude each other")
-        }
+        try exclusive(options, "--queue-num", "--queue-balance", place)
         if option.name == "--queue-num" {
           queue.number = UInt16(try unsigned(option, 0...0xFFFF, place))
         } else {
