@@ -60,25 +60,15 @@ struct CorpusDifferentialTests {
       let kernelMatched = Set(rulesAfter.filter { $0.value > (rulesBefore[$0.key] ?? 0) }.keys)
       rulesBefore = rulesAfter
 
-      var request = DifferentialTests().request(c)
-      request.packet.inputInterface = setup.inside
-      request.packet.outputInterface = c.forward ? setup.outside : nil
-      let simulation = try simulator.simulate(request)
+      let simulation = try simulator.simulate(Self.request(c, inside: setup.inside, outside: setup.outside))
       if simulation.verdict == .unknown {
         unknown += 1
         continue
       }
-      let engineMatched = Set(
-        simulation.trace.filter { $0.matched && $0.index != nil }.map { "\($0.table)/\($0.chain)#\($0.index!)" })
-      if (simulation.verdict == .accept) == accepted && engineMatched == kernelMatched {
-        agree += 1
+      if let failure = Self.disagreement(c, simulation, accepted: accepted, kernelMatched: kernelMatched) {
+        failures.append(failure)
       } else {
-        failures.append(
-          """
-          \(DifferentialTests().describe(c)):
-            kernel: \(accepted ? "accept" : "not accepted"), matched \(kernelMatched.sorted())
-            engine: \(simulation.verdict.rawValue), matched \(engineMatched.sorted())
-          """)
+        agree += 1
       }
     }
     FileHandle.standardError.write(
@@ -86,6 +76,30 @@ struct CorpusDifferentialTests {
         "corpus differential \(setup.file): \(Self.packetsPerDump) packets, \(agree) agree, \(unknown) unknown, \(failures.count) disagree\n"
           .utf8))
     #expect(failures.isEmpty, "\(failures.count) disagreements; first:\n\(failures.prefix(3).joined(separator: "\n"))")
+  }
+
+  /// The engine's request for a lab packet: in on the inside interface, out on the outside one
+  /// when forwarded.
+  static func request(_ c: DifferentialTests.Case, inside: String, outside: String) -> Simulator.Request {
+    var request = DifferentialTests().request(c)
+    request.packet.inputInterface = inside
+    request.packet.outputInterface = c.forward ? outside : nil
+    return request
+  }
+
+  /// Nil when the engine agrees with the kernel on a packet (the verdict and every rule matched,
+  /// as `table/chain#index`), else what differs.
+  static func disagreement(
+    _ c: DifferentialTests.Case, _ simulation: Simulation, accepted: Bool, kernelMatched: Set<String>
+  ) -> String? {
+    let engineMatched = Set(
+      simulation.trace.filter { $0.matched && $0.index != nil }.map { "\($0.table)/\($0.chain)#\($0.index!)" })
+    if (simulation.verdict == .accept) == accepted && engineMatched == kernelMatched { return nil }
+    return """
+      \(DifferentialTests().describe(c)):
+        kernel: \(accepted ? "accept" : "not accepted"), matched \(kernelMatched.sorted())
+        engine: \(simulation.verdict.rawValue), matched \(engineMatched.sorted())
+      """
   }
 
   /// Per-rule packet counters as `table/CHAIN#index`, from `iptables-legacy-save -c`.
@@ -203,26 +217,16 @@ struct CorpusDifferentialTests {
       rulesBefore = rulesAfter
       rulesHit.formUnion(kernelMatched)
 
-      var request = DifferentialTests().request(c)
-      request.packet.inputInterface = lab.inside
-      request.packet.outputInterface = c.forward ? lab.outside : nil
-      let simulation = try simulator.simulate(request)
+      let simulation = try simulator.simulate(Self.request(c, inside: lab.inside, outside: lab.outside))
       verdicts[simulation.verdict.rawValue, default: 0] += 1
       if simulation.verdict == .unknown {
         unknown += 1
         continue
       }
-      let engineMatched = Set(
-        simulation.trace.filter { $0.matched && $0.index != nil }.map { "\($0.table)/\($0.chain)#\($0.index!)" })
-      if (simulation.verdict == .accept) == accepted && engineMatched == kernelMatched {
-        agree += 1
+      if let failure = Self.disagreement(c, simulation, accepted: accepted, kernelMatched: kernelMatched) {
+        failures.append(failure)
       } else {
-        failures.append(
-          """
-          \(DifferentialTests().describe(c)):
-            kernel: \(accepted ? "accept" : "not accepted"), matched \(kernelMatched.sorted())
-            engine: \(simulation.verdict.rawValue), matched \(engineMatched.sorted())
-          """)
+        agree += 1
       }
     }
     FileHandle.standardError.write(
