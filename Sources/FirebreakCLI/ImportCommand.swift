@@ -47,29 +47,29 @@ struct ImportCommand: Command {
       ruleset = loaded
     }
     let rules = ruleset.tables.flatMap(\.chains).flatMap(\.rules)
-    if let rule = rules.first(where: ImportCommand.hasNFTJSONPart) {
+    if let rule = rules.first(where: { !$0.opaqueParts(.nftJSON).isEmpty }) {
       // The policy language holds opaque parts as iptables or nft text, not as JSON; printing
       // JSON there would give a policy that does not check.
-      let count = rules.filter(ImportCommand.hasNFTJSONPart).count
+      let count = rules.filter { !$0.opaqueParts(.nftJSON).isEmpty }.count
       cli.console.error(
         "firebreak: error: \(path): \(count) rule\(count == 1 ? "" : "s") (first at \(rule.location)) keep\(count == 1 ? "s" : "") nft expressions the policy language cannot hold yet (named in the warnings above); simulate it with 'firebreak simulate --ruleset' instead"
       )
       return 2
     }
     var header = ["Imported by firebreak from \(path)."]
-    let iptables = rules.filter { ImportCommand.hasOpaquePart($0, syntax: .iptables) }.count
+    let iptables = rules.filter { !$0.opaqueParts(.iptables).isEmpty }.count
     if iptables > 0 {
       header.append(
         "\(iptables) rule\(iptables == 1 ? " keeps" : "s keep") iptables parts as written (iptables \"…\"): compile with --backend iptables."
       )
     }
-    let nft = rules.filter { ImportCommand.hasOpaquePart($0, syntax: .nft) }.count
+    let nft = rules.filter { !$0.opaqueParts(.nft).isEmpty }.count
     if nft > 0 {
       header.append(
         "\(nft) rule\(nft == 1 ? " keeps" : "s keep") nft parts as written (nft \"…\", nft statement \"…\"): compile with --backend nft."
       )
     }
-    let indexes = rules.filter(ImportCommand.testsInterfaceIndex).count
+    let indexes = rules.filter(\.testsInterfaceIndex).count
     if indexes > 0 {
       header.append(
         "\(indexes) rule\(indexes == 1 ? " tests" : "s test") iif/oif (an interface's index), which only nft matches: compile with --backend nft."
@@ -130,22 +130,5 @@ struct ImportCommand: Command {
     if imported.hasErrors || inBoth(imported.ruleset.tables.map(TableID.init)) { return nil }
     ruleset.tables += imported.ruleset.tables
     return ruleset
-  }
-
-  /// True when an opaque part of the rule is nft JSON (from `NFTJSONImporter`).
-  static func hasNFTJSONPart(_ rule: Rule) -> Bool { hasOpaquePart(rule, syntax: .nftJSON) }
-
-  /// True when the rule has an opaque part written in `syntax`.
-  static func hasOpaquePart(_ rule: Rule, syntax: OpaqueSyntax) -> Bool {
-    if case .opaque(let target)? = rule.verdict, target.syntax == syntax { return true }
-    return rule.matches.contains { m in
-      if case .opaque(let opaque) = m.kind { return opaque.syntax == syntax }
-      return false
-    }
-  }
-
-  /// True when the rule tests `iif`/`oif`, which iptables cannot say.
-  static func testsInterfaceIndex(_ rule: Rule) -> Bool {
-    rule.matches.contains { if case .interfaceIndex = $0.kind { return true } else { return false } }
   }
 }

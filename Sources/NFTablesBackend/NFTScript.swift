@@ -46,20 +46,15 @@ public struct NFTScript {
                   "nftables has no bridge-port (physdev) match in the \(table.family.rawValue) family; use --backend iptables or match the bridge with iifname",
                   at: m.location))
             }
-            if case .opaque(let opaque) = m.kind, opaque.syntax == .nft,
-              let problem = OpaqueMatch.nftTextProblem(opaque.text)
-            {
-              diagnostics.append(.error("nft part '\(opaque.text)': \(problem)", at: m.location))
-            }
             if case .opaque(let opaque) = m.kind, opaque.syntax != .nft {
               diagnostics.append(
                 .error("cannot express in nft: \(opaque.syntax.rawValue) match '\(opaque.text)'", at: m.location))
             }
           }
-          if case .opaque(let target) = rule.verdict, target.syntax == .nft,
-            let problem = OpaqueMatch.nftTextProblem(target.text)
-          {
-            diagnostics.append(.error("nft part '\(target.text)': \(problem)", at: rule.verdictLocation))
+          for (text, location) in rule.opaqueParts(.nft) {
+            if let problem = OpaqueMatch.nftTextProblem(text) {
+              diagnostics.append(.error("nft part '\(text)': \(problem)", at: location))
+            }
           }
           if case .opaque(let target) = rule.verdict, target.syntax != .nft {
             diagnostics.append(

@@ -9,11 +9,7 @@ extension Libnftables {
   public static func isNeeded(for ruleset: Ruleset) -> Bool {
     ruleset.tables.contains { table in
       table.chains.contains { chain in
-        chain.rules.contains { rule in
-          // nft parts kept as text, and `iif`/`oif`, whose index nft resolves in the namespace.
-          !nftTextParts(of: rule).isEmpty
-            || rule.matches.contains { if case .interfaceIndex = $0.kind { true } else { false } }
-        }
+        chain.rules.contains { rule in !rule.opaqueParts(.nft).isEmpty || rule.testsInterfaceIndex }
       }
     }
   }
@@ -54,7 +50,7 @@ extension Libnftables {
         where text == "\t\t" + NFTSyntax.rule(rule, family: table.family, comment: NFTSyntax.originComment(rule)) {
           // nft counts columns in bytes from 1, a tab as one.
           let bytes = Array(text.utf8)
-          for (part, location) in nftTextParts(of: rule) {
+          for (part, location) in rule.opaqueParts(.nft) {
             let needle = Array(part.utf8)
             guard needle.count <= bytes.count else { continue }
             for start in 0...(bytes.count - needle.count)
@@ -69,17 +65,5 @@ extension Libnftables {
       }
     }
     return nil
-  }
-
-  /// The rule's nft parts kept as text, with where the policy wrote each.
-  static func nftTextParts(of rule: Rule) -> [(text: String, location: SourceLocation)] {
-    var parts: [(String, SourceLocation)] = []
-    for m in rule.matches {
-      if case .opaque(let opaque) = m.kind, opaque.syntax == .nft { parts.append((opaque.text, m.location)) }
-    }
-    if case .opaque(let target)? = rule.verdict, target.syntax == .nft {
-      parts.append((target.text, rule.verdictLocation))
-    }
-    return parts
   }
 }

@@ -141,3 +141,21 @@ extension Rule {
       at: location)
   }
 }
+
+extension Rule {
+  /// The parts kept as written in `syntax` (opaque matches, then an opaque target), each with
+  /// where it was written.
+  public func opaqueParts(_ syntax: OpaqueSyntax) -> [(text: String, location: SourceLocation)] {
+    var parts: [(text: String, location: SourceLocation)] = []
+    for m in matches {
+      if case .opaque(let opaque) = m.kind, opaque.syntax == syntax { parts.append((opaque.text, m.location)) }
+    }
+    if case .opaque(let target)? = verdict, target.syntax == syntax { parts.append((target.text, verdictLocation)) }
+    return parts
+  }
+
+  /// True when the rule tests `iif`/`oif` (an interface's index, resolved where the rule loads).
+  public var testsInterfaceIndex: Bool {
+    matches.contains { if case .interfaceIndex = $0.kind { true } else { false } }
+  }
+}
