@@ -63,18 +63,13 @@ extension SaveReader {
       return .statement(.log(prefix: options["--log-prefix"], level: level))
     case "MARK" where options.count == 1:
       guard let (key, text) = options.first, key == "--set-mark" || key == "--set-xmark" else { return nil }
-      let parts = text.split(separator: "/", maxSplits: 1).map { Self.number(String($0)) }
-      guard let value = parts[0] else { return nil }
-      if parts.count == 2 && parts[1] != .max { return nil }
-      return .statement(.setMark(value))
+      return Self.fullMaskValue(text).map { .statement(.setMark($0)) }
     case "CONNMARK":
       // The forms iptables-save prints for --set-mark, --save-mark and --restore-mark with full
       // masks; partial masks and shifts stay opaque.
       let full = "0xffffffff"
       if options.count == 1, let text = options["--set-xmark"] ?? options["--set-mark"] {
-        let parts = text.split(separator: "/", maxSplits: 1).map { Self.number(String($0)) }
-        guard let value = parts[0], parts.count == 1 || parts[1] == .max else { return nil }
-        return .statement(.setCTMark(value))
+        return Self.fullMaskValue(text).map { .statement(.setCTMark($0)) }
       }
       let masks = options.filter { $0.key != "--save-mark" && $0.key != "--restore-mark" }
       guard
@@ -98,6 +93,13 @@ extension SaveReader {
     default:
       return nil
     }
+  }
+
+  /// The value of `V` or `V/0xffffffff` (a mark set whole); nil for a partial mask.
+  static func fullMaskValue(_ text: String) -> UInt32? {
+    let parts = text.split(separator: "/", maxSplits: 1).map { number(String($0)) }
+    guard let value = parts.first ?? nil, parts.count == 1 || parts[1] == .max else { return nil }
+    return value
   }
 
   /// `--reject-with` names (libipt_REJECT, libip6t_REJECT, with their aliases).
