@@ -43,9 +43,7 @@ struct CorpusDifferentialTests {
     let templates = Self.templates(imported.ruleset)
     var before = try lab.counters(.nft)
     var rulesBefore = try Self.ruleCounters(lab)
-    var agree = 0
-    var unknown = 0
-    var failures: [String] = []
+    var tally = Tally()
     for n in 0..<Self.packetsPerDump {
       var c = templates[n % templates.count]
       c.sourcePort = UInt16.random(in: 1024...65000, using: &rng)
@@ -61,21 +59,10 @@ struct CorpusDifferentialTests {
       rulesBefore = rulesAfter
 
       let simulation = try simulator.simulate(Self.request(c, inside: setup.inside, outside: setup.outside))
-      if simulation.verdict == .unknown {
-        unknown += 1
-        continue
-      }
-      if let failure = Self.disagreement(c, simulation, accepted: accepted, kernelMatched: kernelMatched) {
-        failures.append(failure)
-      } else {
-        agree += 1
-      }
+      tally.record(c, simulation, accepted: accepted, kernelMatched: kernelMatched)
     }
-    FileHandle.standardError.write(
-      Data(
-        "corpus differential \(setup.file): \(Self.packetsPerDump) packets, \(agree) agree, \(unknown) unknown, \(failures.count) disagree\n"
-          .utf8))
-    #expect(failures.isEmpty, "\(failures.count) disagreements; first:\n\(failures.prefix(3).joined(separator: "\n"))")
+    FileHandle.standardError.write(Data("corpus differential \(setup.file): \(tally.summary)\n".utf8))
+    #expect(tally.failures.isEmpty, "\(tally.failureReport)")
   }
 
   /// The engine's request for a lab packet: in on the inside interface, out on the outside one
@@ -87,19 +74,43 @@ struct CorpusDifferentialTests {
     return request
   }
 
-  /// Nil when the engine agrees with the kernel on a packet (the verdict and every rule matched,
-  /// as `table/chain#index`), else what differs.
-  static func disagreement(
-    _ c: DifferentialTests.Case, _ simulation: Simulation, accepted: Bool, kernelMatched: Set<String>
-  ) -> String? {
-    let engineMatched = Set(
-      simulation.trace.filter { $0.matched && $0.index != nil }.map { "\($0.table)/\($0.chain)#\($0.index!)" })
-    if (simulation.verdict == .accept) == accepted && engineMatched == kernelMatched { return nil }
-    return """
-      \(DifferentialTests().describe(c)):
-        kernel: \(accepted ? "accept" : "not accepted"), matched \(kernelMatched.sorted())
-        engine: \(simulation.verdict.rawValue), matched \(engineMatched.sorted())
-      """
+  /// What the engine said of the packets the kernel judged: agreements, unknowns (the engine's
+  /// own "cannot say"), and each disagreement on the verdict or on the rules matched (as
+  /// `table/chain#index`), plus every verdict given.
+  struct Tally {
+    var agree = 0
+    var unknown = 0
+    var failures: [String] = []
+    var verdicts: [String: Int] = [:]
+
+    mutating func record(
+      _ c: DifferentialTests.Case, _ simulation: Simulation, accepted: Bool, kernelMatched: Set<String>
+    ) {
+      verdicts[simulation.verdict.rawValue, default: 0] += 1
+      if simulation.verdict == .unknown {
+        unknown += 1
+        return
+      }
+      let engineMatched = Set(
+        simulation.trace.filter { $0.matched && $0.index != nil }.map { "\($0.table)/\($0.chain)#\($0.index!)" })
+      if (simulation.verdict == .accept) == accepted && engineMatched == kernelMatched {
+        agree += 1
+        return
+      }
+      failures.append(
+        """
+        \(DifferentialTests().describe(c)):
+          kernel: \(accepted ? "accept" : "not accepted"), matched \(kernelMatched.sorted())
+          engine: \(simulation.verdict.rawValue), matched \(engineMatched.sorted())
+        """)
+    }
+
+    var summary: String {
+      "\(agree + unknown + failures.count) packets, \(agree) agree, \(unknown) unknown, \(failures.count) disagree"
+    }
+    var failureReport: String {
+      "\(failures.count) disagreements; first:\n\(failures.prefix(3).joined(separator: "\n"))"
+    }
   }
 
   /// Per-rule packet counters as `table/CHAIN#index`, from `iptables-legacy-save -c`.
@@ -193,10 +204,7 @@ struct CorpusDifferentialTests {
     let sources = Self.sourceAddresses(imported.ruleset)
     var before = try lab.counters(.nft)
     var rulesBefore = try Self.nftRuleCounters(lab)
-    var agree = 0
-    var unknown = 0
-    var failures: [String] = []
-    var verdicts: [String: Int] = [:]
+    var tally = Tally()
     var rulesHit = Set<String>()
     for n in 0..<Self.packetsPerDump {
       var c = templates[n % templates.count]
@@ -218,26 +226,18 @@ struct CorpusDifferentialTests {
       rulesHit.formUnion(kernelMatched)
 
       let simulation = try simulator.simulate(Self.request(c, inside: lab.inside, outside: lab.outside))
-      verdicts[simulation.verdict.rawValue, default: 0] += 1
-      if simulation.verdict == .unknown {
-        unknown += 1
-        continue
-      }
-      if let failure = Self.disagreement(c, simulation, accepted: accepted, kernelMatched: kernelMatched) {
-        failures.append(failure)
-      } else {
-        agree += 1
-      }
+      tally.record(c, simulation, accepted: accepted, kernelMatched: kernelMatched)
     }
+    let verdicts = tally.verdicts
     FileHandle.standardError.write(
       Data(
-        "corpus differential \(file): \(Self.packetsPerDump) packets, \(agree) agree, \(unknown) unknown, \(failures.count) disagree (engine verdicts: \(verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(rulesHit.count) of \(ruleCount) rules matched at least once)\n"
+        "corpus differential \(file): \(tally.summary) (engine verdicts: \(verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(rulesHit.count) of \(ruleCount) rules matched at least once)\n"
           .utf8))
     #expect(Self.packetsPerDump >= 100)
-    #expect(failures.isEmpty, "\(failures.count) disagreements; first:\n\(failures.prefix(3).joined(separator: "\n"))")
+    #expect(tally.failures.isEmpty, "\(tally.failureReport)")
     // Both outcomes were exercised, and most packets were judged (the flatshare has no opaque part).
     #expect((verdicts["accept"] ?? 0) > 10 && (verdicts["reject"] ?? 0) + (verdicts["drop"] ?? 0) > 10, "\(verdicts)")
-    #expect(agree >= 100)
+    #expect(tally.agree >= 100)
     // Every rule was reached by some packet, the NAT ones included.
     let allRules = Set(try Self.nftRuleCounters(lab).keys)
     #expect(allRules.count == ruleCount)
